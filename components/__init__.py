@@ -1,0 +1,1 @@
+"""servebox components: config, cluster targets, the serving platform and the model."""

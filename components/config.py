@@ -1,0 +1,368 @@
+"""Typed stack configuration: the one module that reads Pulumi config.
+
+`load_settings()` turns the stack's config into a frozen `Settings`, validated once, before any
+resource exists. Every bad value is reported in the same error, each line naming the key, the value
+given, what is allowed and the `pulumi config set` command that fixes it. Keys nobody declared are
+errors too, so that a typo is never silently ignored.
+
+The schema (keys, types, defaults, descriptions) lives in Pulumi.yaml's `config:` block only; this
+module reads it from there rather than repeating it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+
+# Namespaces the platform installs into or Kubernetes owns: the model namespace is created and
+# destroyed by the stack, so it must never be one of these.
+RESERVED_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "local-path-storage",
+        "cert-manager",
+        "istio-system",
+        "knative-operator",
+        "knative-serving",
+        "kserve",
+    }
+)
+
+
+class Target(str, Enum):
+    """Where the Kubernetes cluster runs."""
+
+    KIND = "kind"
+    GCP = "gcp"
+    AWS = "aws"
+    EXISTING = "existing"
+
+
+class Serving(str, Enum):
+    """Which model-serving stack is installed."""
+
+    KSERVE = "kserve"
+    SELDON = "seldon"
+
+
+class DeploymentMode(str, Enum):
+    """KServe deployment mode: Knative (serverless) or Standard (plain Deployments)."""
+
+    KNATIVE = "knative"
+    STANDARD = "standard"
+
+    @property
+    def kserve_name(self) -> str:
+        """The spelling KServe's chart and annotations use (`Knative`, `Standard`)."""
+        return self.value.capitalize()
+
+
+# What this version can build. The enums above list every value the design names, so that a
+# planned value gets a message saying it is planned rather than "unknown".
+AVAILABLE_TARGETS = (Target.KIND,)
+AVAILABLE_SERVING = (Serving.KSERVE,)
+
+
+class ConfigError(pulumi.RunError):
+    """Raised with every configuration problem at once; RunError prints without a traceback."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        super().__init__(f"servebox configuration has {count} (nothing was created):\n{lines}")
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    """Settings of the local kind target."""
+
+    host_port: int
+    """Host port (on 127.0.0.1) mapped to the ingress gateway's HTTP NodePort."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The sample model's identity, scale and resources."""
+
+    name: str
+    """InferenceService name; part of the model URL."""
+    namespace: str
+    """Namespace created for the model."""
+    min_replicas: int
+    """Minimum predictor replicas; 0 only in Knative mode."""
+    max_replicas: int
+    """Maximum predictor replicas, >= min_replicas and >= 1."""
+    cpu_request: str
+    """Predictor container CPU request (Kubernetes quantity)."""
+    memory_request: str
+    """Predictor container memory request (Kubernetes quantity)."""
+    cpu_limit: str
+    """Predictor container CPU limit (>= request)."""
+    memory_limit: str
+    """Predictor container memory limit (>= request)."""
+
+
+@dataclass(frozen=True)
+class SmokeTestSettings:
+    """The prediction check that ends `pulumi up`."""
+
+    digits: int
+    """How many held-out digits are sent; 0 disables the check."""
+    min_accuracy: float
+    """Share of digits (0-1) that must come back right."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the program needs from config, typed and validated."""
+
+    project: str
+    stack: str
+    target: Target
+    serving: Serving
+    deployment_mode: DeploymentMode
+    install_timeout_seconds: int
+    """Time limit of each install step (Helm release, readiness wait)."""
+    kind: KindSettings
+    model: ModelSettings
+    smoke_test: SmokeTestSettings
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One key of the Pulumi.yaml config schema."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+
+
+@cache
+def config_schema(project_file: Path = PROJECT_FILE) -> dict[str, ConfigKey]:
+    """The project's declared config keys, read from Pulumi.yaml (the only place they live)."""
+    project = yaml.safe_load(project_file.read_text())
+    return {
+        name: ConfigKey(name, spec["type"], spec.get("default"), spec.get("description", ""))
+        for name, spec in project.get("config", {}).items()
+    }
+
+
+def project_name(project_file: Path = PROJECT_FILE) -> str:
+    """The project name from Pulumi.yaml; config keys are namespaced by it."""
+    return str(yaml.safe_load(project_file.read_text())["name"])
+
+
+class _Reader:
+    """Reads raw string values and collects problems instead of stopping at the first one."""
+
+    def __init__(self, raw: Mapping[str, Any], schema: Mapping[str, ConfigKey]):
+        self.raw = raw
+        self.schema = schema
+        self.problems: list[str] = []
+
+    def value(self, key: str) -> str:
+        value = self.raw.get(key, self.schema[key].default)
+        return "" if value is None else str(value)
+
+    def problem(self, key: str, given: object, allowed: str, fix_value: object | None = None) -> None:
+        fix = self.schema[key].default if fix_value is None else fix_value
+        self.problems.append(
+            f"{key}: got {given!r}; allowed: {allowed}. Fix: pulumi config set {key} {_shell_word(fix)}"
+        )
+
+    def enum(self, key: str, enum: type[Enum], available: tuple[Enum, ...] | None = None) -> Any:
+        given = self.value(key)
+        choices = available or tuple(enum)
+        names = ", ".join(member.value for member in choices)
+        try:
+            member = enum(given)
+        except ValueError:
+            self.problem(key, given, f"one of {names}")
+            return None
+        if member not in choices:
+            planned = ", ".join(m.value for m in enum if m not in choices)
+            self.problem(key, given, f"{names} in this version ({planned}: planned, not built yet)")
+            return None
+        return member
+
+    def integer(self, key: str, low: int, high: int) -> int | None:
+        given = self.value(key)
+        if not re.fullmatch(r"-?\d+", given.strip()):
+            self.problem(key, given, f"a whole number from {low} to {high}")
+            return None
+        number = int(given)
+        if not low <= number <= high:
+            self.problem(key, number, f"a whole number from {low} to {high}")
+            return None
+        return number
+
+    def matching(self, key: str, check: Callable[[str], bool], allowed: str) -> str | None:
+        given = self.value(key)
+        if not check(given):
+            self.problem(key, given, allowed)
+            return None
+        return given
+
+
+def _shell_word(value: object) -> str:
+    text = str(value)
+    return text if re.fullmatch(r"[A-Za-z0-9._/:-]+", text) else f"'{text}'"
+
+
+_DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DNS_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_CPU = re.compile(r"(\d+(\.\d+)?)(m?)")
+_MEMORY = re.compile(r"(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
+_MEMORY_FACTORS = {
+    None: 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+
+
+def cpu_millicores(quantity: str) -> Decimal | None:
+    """A CPU quantity ('250m', '1', '0.5') in millicores, or None when it is not one."""
+    match = _CPU.fullmatch(quantity)
+    if not match:
+        return None
+    try:
+        number = Decimal(match.group(1))
+    except InvalidOperation:
+        return None
+    return number if match.group(3) else number * 1000
+
+
+def memory_bytes(quantity: str) -> Decimal | None:
+    """A memory quantity ('256Mi', '1Gi', '500M') in bytes, or None when it is not one."""
+    match = _MEMORY.fullmatch(quantity)
+    if not match:
+        return None
+    return Decimal(match.group(1)) * _MEMORY_FACTORS[match.group(3)]
+
+
+def _unknown_keys(raw: Mapping[str, Any], schema: Mapping[str, ConfigKey]) -> list[str]:
+    problems = []
+    for key in sorted(set(raw) - set(schema)):
+        close = difflib.get_close_matches(key, list(schema), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(
+            f"{key}: got {str(raw[key])!r} for a key servebox does not have{hint}; "
+            f"allowed: {', '.join(sorted(schema))}. Fix: pulumi config rm {key}"
+        )
+    return problems
+
+
+def parse_settings(
+    raw: Mapping[str, Any],
+    *,
+    project: str,
+    stack: str,
+    schema: Mapping[str, ConfigKey] | None = None,
+) -> Settings:
+    """Validate raw project config (keys without the project prefix) into Settings.
+
+    Missing keys take their Pulumi.yaml default. Raises ConfigError listing every problem.
+    """
+    schema = config_schema() if schema is None else schema
+    read = _Reader(raw, schema)
+    read.problems.extend(_unknown_keys(raw, schema))
+
+    target = read.enum("target", Target, AVAILABLE_TARGETS)
+    serving = read.enum("serving", Serving, AVAILABLE_SERVING)
+    mode = read.enum("deploymentMode", DeploymentMode)
+    host_port = read.integer("kindHostPort", 1024, 65535)
+    timeout = read.integer("installTimeoutSeconds", 60, 3600)
+
+    model_name = read.matching(
+        "modelName",
+        lambda v: len(v) <= 40 and bool(_DNS_1035.fullmatch(v)),
+        "lower-case letters, digits and '-', starting with a letter and ending with a letter or "
+        "digit, at most 40 characters",
+    )
+    namespace = read.matching(
+        "modelNamespace",
+        lambda v: len(v) <= 40 and bool(_DNS_1123.fullmatch(v)) and v not in RESERVED_NAMESPACES,
+        "a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of "
+        + ", ".join(sorted(RESERVED_NAMESPACES)),
+    )
+    min_replicas = read.integer("modelMinReplicas", 0, 10)
+    max_replicas = read.integer("modelMaxReplicas", 1, 10)
+    cpu_request = read.matching("modelCpuRequest", lambda v: bool(cpu_millicores(v)), _CPU_ALLOWED)
+    cpu_limit = read.matching("modelCpuLimit", lambda v: bool(cpu_millicores(v)), _CPU_ALLOWED)
+    memory_request = read.matching("modelMemoryRequest", lambda v: bool(memory_bytes(v)), _MEMORY_ALLOWED)
+    memory_limit = read.matching("modelMemoryLimit", lambda v: bool(memory_bytes(v)), _MEMORY_ALLOWED)
+    digits = read.integer("smokeTestDigits", 0, 500)
+    min_accuracy = read.integer("smokeTestMinAccuracyPercent", 0, 100)
+
+    # Rules across keys, checked only where both sides parsed (their own errors are already listed).
+    if mode is DeploymentMode.STANDARD and min_replicas == 0:
+        read.problem(
+            "modelMinReplicas", 0, "1-10 with deploymentMode standard (scale-to-zero needs knative)", 1
+        )
+    if min_replicas is not None and max_replicas is not None and max_replicas < min_replicas:
+        read.problem("modelMaxReplicas", max_replicas, f"at least modelMinReplicas ({min_replicas})", min_replicas)
+    if cpu_request and cpu_limit and cpu_millicores(cpu_limit) < cpu_millicores(cpu_request):  # type: ignore[operator]
+        read.problem("modelCpuLimit", cpu_limit, f"at least modelCpuRequest ({cpu_request})", cpu_request)
+    if memory_request and memory_limit and memory_bytes(memory_limit) < memory_bytes(memory_request):  # type: ignore[operator]
+        read.problem(
+            "modelMemoryLimit", memory_limit, f"at least modelMemoryRequest ({memory_request})", memory_request
+        )
+
+    if read.problems:
+        raise ConfigError(read.problems)
+    return Settings(
+        project=project,
+        stack=stack,
+        target=target,
+        serving=serving,
+        deployment_mode=mode,
+        install_timeout_seconds=timeout,  # type: ignore[arg-type]
+        kind=KindSettings(host_port=host_port),  # type: ignore[arg-type]
+        model=ModelSettings(
+            name=model_name,  # type: ignore[arg-type]
+            namespace=namespace,  # type: ignore[arg-type]
+            min_replicas=min_replicas,  # type: ignore[arg-type]
+            max_replicas=max_replicas,  # type: ignore[arg-type]
+            cpu_request=cpu_request,  # type: ignore[arg-type]
+            memory_request=memory_request,  # type: ignore[arg-type]
+            cpu_limit=cpu_limit,  # type: ignore[arg-type]
+            memory_limit=memory_limit,  # type: ignore[arg-type]
+        ),
+        smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
+    )
+
+
+_CPU_ALLOWED = "a positive CPU quantity such as 100m, 0.5 or 1"
+_MEMORY_ALLOWED = "a positive memory quantity such as 256Mi, 1Gi or 500M"
+
+
+def load_settings() -> Settings:
+    """Read this stack's config through the Pulumi runtime and validate it (see parse_settings)."""
+    project = pulumi.get_project()
+    prefix = f"{project}:"
+    every_key = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    raw = {key[len(prefix) :]: value for key, value in every_key.items() if key.startswith(prefix)}
+    return parse_settings(raw, project=project, stack=pulumi.get_stack())

@@ -1,0 +1,59 @@
+"""Names and labels shared by every component.
+
+The type prefix is part of every child URN, so it must stay stable; physical names derived from the
+stack keep one stack's objects apart from another's on the same machine or account.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+TYPE_PREFIX = "servebox"
+PART_OF = "servebox"
+
+# kind cluster names become Docker container names and kubeconfig contexts ("kind-<name>").
+_KIND_NAME_MAX = 40
+
+
+def component_type(module: str, cls: str) -> str:
+    """The Pulumi type token of a servebox component, e.g. `servebox:platform:Istio`."""
+    return f"{TYPE_PREFIX}:{module}:{cls}"
+
+
+def dns_label(text: str, max_length: int = 63) -> str:
+    """Lower-case `text` into a DNS label: runs of other characters become one '-'."""
+    label = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return label[:max_length].rstrip("-") or "x"
+
+
+def kind_cluster_name(project: str, stack: str) -> str:
+    """A kind cluster name unique to the stack, so two stacks on one laptop never share a cluster."""
+    return dns_label(f"{project}-{stack}", _KIND_NAME_MAX)
+
+
+def standard_labels(component: str, version: str = "") -> dict[str, str]:
+    """The app.kubernetes.io labels every object servebox authors carries."""
+    labels = {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+    if version:
+        labels["app.kubernetes.io/version"] = version
+    return labels
+
+
+def sslip_domain(ip: str) -> str:
+    """A wildcard DNS domain that resolves to `ip` with no DNS setup (sslip.io)."""
+    return f"{ip}.sslip.io"
+
+
+__all__ = [
+    "TYPE_PREFIX",
+    "component_type",
+    "dns_label",
+    "kind_cluster_name",
+    "sslip_domain",
+    "standard_labels",
+]

@@ -1,0 +1,59 @@
+"""One way to install a pinned chart: a Helm release that Pulumi tracks and waits on.
+
+`helm.v3.Release` (not `helm.v4.Chart`) because servebox leans on what a real release does: chart
+hooks run (cert-manager's startupapicheck proves its webhook serves), `--wait` semantics hold every
+release until its workloads are ready, and `atomic` uninstalls a failed first install so that the
+next `pulumi up` starts clean instead of hitting "another operation is in progress".
+https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.versions import Chart
+
+
+def release(
+    resource_name: str,
+    chart: Chart,
+    *,
+    release_name: str,
+    namespace: pulumi.Input[str],
+    values: pulumi.Input[Mapping[str, Any]],
+    timeout_seconds: int,
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v3.Release:
+    """A Helm release of `chart` at its pinned version, awaited until ready."""
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=release_name,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
+            namespace=namespace,
+            # Namespaces are Pulumi resources of their own, so destroy removes them too.
+            create_namespace=False,
+            values=values,
+            timeout=timeout_seconds,
+            atomic=True,
+            wait_for_jobs=True,
+        ),
+        opts=opts,
+    )
+
+
+def namespace(
+    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Namespace:
+    """A namespace owned by the stack (created by up, deleted by destroy)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
+        opts=opts,
+    )

@@ -1,0 +1,133 @@
+"""Knative Serving, installed by the Knative Operator: the serverless layer of KServe's Knative mode.
+
+The operator chart goes in first (it needs nothing); the `KnativeServing` resource follows once the
+operator serves and Istio's CRDs exist (the operator applies net-istio's Gateways). It is awaited
+until its `Ready` condition is true (`pulumi.com/waitFor`), which the operator sets when every
+Serving deployment is available. Its domain is `<ingress ip>.sslip.io`, so model URLs resolve with
+no DNS setup.
+https://knative.dev/docs/install/operator/knative-with-operators/
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.naming import component_type, sslip_domain, standard_labels
+from components.platform import helm
+
+OPERATOR_NAMESPACE = "knative-operator"
+SERVING_NAMESPACE = "knative-serving"
+
+# Knative's defaults plus Docker Hub and NVIDIA's registry (as KServe's installer does): the
+# controller would otherwise resolve every image tag to a digest from inside the cluster, which
+# fails offline, behind proxies and under Docker Hub's rate limits (kserve#3372, serving#9090).
+REGISTRIES_SKIPPING_TAG_RESOLVING = "kind.local,ko.local,dev.local,index.docker.io,nvcr.io"
+
+# Every Deployment the operator creates for Serving 1.21 with Istio, and its container.
+SERVING_WORKLOADS = (
+    ("activator", "activator"),
+    ("autoscaler", "autoscaler"),
+    ("autoscaler-hpa", "autoscaler-hpa"),
+    ("controller", "controller"),
+    ("webhook", "webhook"),
+    ("net-istio-controller", "controller"),
+    ("net-istio-webhook", "webhook"),
+)
+WORKLOAD_RESOURCES = {"requests": {"cpu": "5m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+
+
+def operator_values() -> dict:
+    """Small requests for the operator and its webhook."""
+    small = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+    return {"knative_operator": {"knative_operator": {"resources": small}, "operator_webhook": {"resources": small}}}
+
+
+def knative_serving(ingress_ip: str) -> dict:
+    """The KnativeServing resource for a cluster whose ingress is reached at `ingress_ip`."""
+    return {
+        "apiVersion": "operator.knative.dev/v1beta1",
+        "kind": "KnativeServing",
+        "metadata": {
+            "name": "knative-serving",
+            "namespace": SERVING_NAMESPACE,
+            "labels": standard_labels("knative-serving", versions.KNATIVE_VERSION),
+            "annotations": {"pulumi.com/waitFor": "condition=Ready"},
+        },
+        "spec": {
+            "version": versions.KNATIVE_VERSION,
+            "ingress": {"istio": {"enabled": True}},
+            "config": {
+                "domain": {sslip_domain(ingress_ip): ""},
+                "deployment": {"registries-skipping-tag-resolving": REGISTRIES_SKIPPING_TAG_RESOLVING},
+            },
+            "workloads": [
+                {"name": workload, "resources": [{"container": container, **WORKLOAD_RESOURCES}]}
+                for workload, container in SERVING_WORKLOADS
+            ],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class KnativeArgs:
+    """Inputs of the Knative Serving install."""
+
+    ingress_ip: pulumi.Input[str]
+    """Address the ingress is reached at; the serving domain is <ingress_ip>.sslip.io."""
+    istio_crds: pulumi.Resource
+    """The Istio release that provides the networking.istio.io CRDs (net-istio creates Gateways)."""
+    timeout_seconds: int
+    """Time limit of the operator release and of the KnativeServing wait."""
+
+
+class Knative(pulumi.ComponentResource):
+    """The Knative Operator and a KnativeServing, done when Serving is Ready."""
+
+    serving: k8s.apiextensions.CustomResource
+    """The KnativeServing resource; depend on it before anything that needs Knative Serving."""
+
+    def __init__(self, name: str, args: KnativeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("platform", "Knative"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        operator_ns = helm.namespace(
+            f"{name}-operator-namespace", OPERATOR_NAMESPACE, standard_labels("knative-operator"), child
+        )
+        operator = helm.release(
+            f"{name}-operator",
+            versions.KNATIVE_OPERATOR,
+            release_name="knative-operator",
+            namespace=operator_ns.metadata.name,
+            values=operator_values(),
+            timeout_seconds=args.timeout_seconds,
+            opts=child,
+        )
+        serving_ns = helm.namespace(
+            f"{name}-serving-namespace", SERVING_NAMESPACE, standard_labels("knative-serving"), child
+        )
+        manifest = pulumi.Output.from_input(args.ingress_ip).apply(knative_serving)
+        self.serving = k8s.apiextensions.CustomResource(
+            f"{name}-serving",
+            api_version="operator.knative.dev/v1beta1",
+            kind="KnativeServing",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="knative-serving",
+                namespace=serving_ns.metadata.name,
+                labels=manifest["metadata"]["labels"],
+                annotations=manifest["metadata"]["annotations"],
+            ),
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[operator, args.istio_crds],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
+                    ),
+                ),
+            ),
+        )
+        self.register_outputs({"serving": self.serving.id})

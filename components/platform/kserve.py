@@ -1,0 +1,164 @@
+"""KServe: the model-serving controller, its webhook and the serving runtimes.
+
+Three charts in KServe's own order (kserve/kserve hack/setup/quick-install, v0.20.0):
+`kserve-crd` (needs nothing) -> `kserve-resources` (needs cert-manager serving, because it creates
+an Issuer and a Certificate; in Knative mode also Knative Serving, whose CRDs the controller looks
+for when it starts) -> a webhook probe -> `kserve-runtime-configs` with the runtimes enabled (each
+ClusterServingRuntime goes through the webhook). The probe is the real wait a Deployment's
+readiness is not: see webhook_probe.py.
+https://kserve.github.io/website/docs/admin-guide/serverless
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.config import DeploymentMode
+from components.manifests import render
+from components.naming import component_type, sslip_domain, standard_labels
+from components.platform import helm
+from components.platform.istio import INGRESS_CLASS
+from components.platform.webhook_probe import KUBECONFIG_ENV
+
+NAMESPACE = "kserve"
+WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
+    """kserve-resources values: the mode, the sslip.io domain, Istio's ingress class, small requests."""
+    return {
+        "kserve": {
+            "version": versions.KSERVE_VERSION,
+            "controller": {
+                "deploymentMode": mode.kserve_name,
+                "gateway": {"domain": sslip_domain(ingress_ip), "ingressGateway": {"className": INGRESS_CLASS}},
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "128Mi"},
+                    "limits": {"cpu": "500m", "memory": "300Mi"},
+                },
+                "rbacProxy": {
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "32Mi"},
+                        "limits": {"cpu": "100m", "memory": "64Mi"},
+                    }
+                },
+            },
+        }
+    }
+
+
+def runtime_configs_values() -> dict:
+    """kserve-runtime-configs values: the ClusterServingRuntimes on (the chart's default is off)."""
+    return {
+        "kserve": {
+            "version": versions.KSERVE_VERSION,
+            "servingruntime": {"enabled": True},
+            "llmisvcConfigs": {"enabled": False},
+        }
+    }
+
+
+def webhook_probe_manifest() -> str:
+    """The object the probe dry-runs (manifests/kserve/webhook-probe.yaml)."""
+    return render("kserve/webhook-probe.yaml", image=versions.PAUSE.ref)
+
+
+def probe_command(timeout_seconds: int) -> str:
+    """Shell command that runs the webhook probe with this project's Python."""
+    python = Path(sys.executable)
+    # Relative to the project when it is the project's virtualenv, so that the command (an input
+    # of the resource) does not change from one checkout to another.
+    shown = python.relative_to(PROJECT_DIR) if python.is_relative_to(PROJECT_DIR) else python
+    return (
+        f"{shown} -m components.platform.webhook_probe --plural clusterservingruntimes "
+        f"--service {WEBHOOK_SERVICE} --timeout {timeout_seconds}"
+    )
+
+
+@dataclass(frozen=True)
+class KServeArgs:
+    """Inputs of the KServe install."""
+
+    deployment_mode: DeploymentMode
+    """Knative (needs `knative_serving`) or Standard."""
+    ingress_ip: pulumi.Input[str]
+    """Address the ingress is reached at; model hosts are under <ingress_ip>.sslip.io."""
+    kubeconfig: pulumi.Input[str]
+    """Secret kubeconfig for the webhook probe, which runs outside the provider."""
+    cert_manager: pulumi.Resource
+    """cert-manager, serving: kserve-resources creates an Issuer and a Certificate."""
+    istio_crds: pulumi.Resource
+    """Istio's CRDs: the controller checks for VirtualService when it starts."""
+    knative_serving: pulumi.Resource | None
+    """KnativeServing, Ready; required in Knative mode, None in Standard mode."""
+    timeout_seconds: int
+    """Time limit of each release and of the webhook probe."""
+
+
+class KServe(pulumi.ComponentResource):
+    """KServe's CRDs, controller and runtimes, done when the runtimes are installed."""
+
+    webhook_ready: command.local.Command
+    """Completes once the KServe webhook admits objects; create InferenceServices after it."""
+    runtimes: k8s.helm.v3.Release
+    """The ClusterServingRuntimes."""
+
+    def __init__(self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("platform", "KServe"), name, None, opts)
+        if (args.deployment_mode is DeploymentMode.KNATIVE) != (args.knative_serving is not None):
+            raise ValueError("KServeArgs.knative_serving is required in Knative mode and only there")
+        child = pulumi.ResourceOptions(parent=self)
+
+        def after(*resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None])
+            )
+
+        ns = helm.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child)
+        crds = helm.release(
+            f"{name}-crd",
+            versions.KSERVE_CRD,
+            release_name="kserve-crd",
+            namespace=ns.metadata.name,
+            values={},
+            timeout_seconds=args.timeout_seconds,
+            opts=child,
+        )
+        values = pulumi.Output.from_input(args.ingress_ip).apply(
+            lambda ip: resources_values(args.deployment_mode, ip)
+        )
+        controller = helm.release(
+            f"{name}-resources",
+            versions.KSERVE_RESOURCES,
+            release_name="kserve-resources",
+            namespace=ns.metadata.name,
+            values=values,
+            timeout_seconds=args.timeout_seconds,
+            opts=after(crds, args.cert_manager, args.istio_crds, args.knative_serving),
+        )
+        self.webhook_ready = command.local.Command(
+            f"{name}-webhook-ready",
+            create=probe_command(args.timeout_seconds),
+            stdin=webhook_probe_manifest(),
+            environment={KUBECONFIG_ENV: pulumi.Output.secret(args.kubeconfig)},
+            dir=str(PROJECT_DIR),
+            opts=after(controller),
+        )
+        self.runtimes = helm.release(
+            f"{name}-runtime-configs",
+            versions.KSERVE_RUNTIME_CONFIGS,
+            release_name="kserve-runtime-configs",
+            namespace=ns.metadata.name,
+            values=runtime_configs_values(),
+            timeout_seconds=args.timeout_seconds,
+            opts=after(self.webhook_ready),
+        )
+        self.register_outputs({"runtimes": self.runtimes.status})

@@ -1,0 +1,148 @@
+"""Runs the whole Pulumi program under `pulumi.runtime.set_mocks` and records what it registered.
+
+What a mock run proves: which resources the program asks for, with which inputs, parents, explicit
+dependencies, providers and secrets, and which outputs it exports. What it cannot prove: that a real
+API server, Helm or kind accepts them, or how long they take; nothing here talks to a cluster.
+"""
+
+from __future__ import annotations
+
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import _sync_await
+
+REPO = Path(__file__).resolve().parent.parent
+MAIN = REPO / "__main__.py"
+PROJECT = "servebox"
+
+# What `kind get kubeconfig` prints, in shape; the mock Command returns it as stdout.
+FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
+
+
+@dataclass
+class Registered:
+    """One resource the program registered."""
+
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    parent: str | None = None
+    """Logical name of the parent resource (None for children of the stack)."""
+    depends_on: list[str] = field(default_factory=list)
+    """Logical names of the explicit depends_on resources."""
+    options: pulumi.ResourceOptions | None = None
+
+
+@dataclass
+class ProgramRun:
+    """Everything a run registered, by logical name, and its exported outputs."""
+
+    resources: dict[str, Registered]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources.values() if r.type == type_]
+
+    def __getitem__(self, name: str) -> Registered:
+        return self.resources[name]
+
+    def ancestors(self, name: str) -> list[str]:
+        chain = []
+        parent = self.resources[name].parent
+        while parent is not None:
+            chain.append(parent)
+            parent = self.resources[parent].parent
+        return chain
+
+    def waits_on(self, name: str) -> set[str]:
+        """Every resource `name` waits for: explicit depends_on, closed over components (a
+        dependency on a component is a dependency on all of its descendants) and ancestors."""
+        seen: set[str] = set()
+        stack = [name, *self.ancestors(name)]
+        direct: set[str] = set()
+        for resource in stack:
+            direct.update(self.resources[resource].depends_on)
+        pending = list(direct)
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            pending.extend(r.name for r in self.resources.values() if r.parent == current)
+            pending.extend(self.resources[current].depends_on)
+        return seen
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that keep every registration and answer like the providers would, in shape."""
+
+    def __init__(self) -> None:
+        self.registrations: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.registrations.append(args)
+        state = dict(args.inputs)
+        if args.typ == "command:local:Command":
+            state.setdefault("stdout", FAKE_KUBECONFIG if args.name.endswith("-cluster") else "")
+            state.setdefault("stderr", "")
+        if args.typ == "kubernetes:helm.sh/v3:Release":
+            state.setdefault("status", {"status": "deployed", "name": args.inputs.get("name")})
+        return [f"{args.name}-id", state]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+def run_program(config: dict[str, Any] | None = None, stack: str = "kind") -> ProgramRun:
+    """Run __main__.py under mocks with `config` (keys without the project prefix)."""
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": str(value) for key, value in (config or {}).items()})
+
+    options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}
+
+    def record(args: pulumi.ResourceTransformationArgs):
+        options[args.name] = (args.type_, args.opts)
+        return None
+
+    pulumi.runtime.register_stack_transformation(record)
+    exported: dict[str, pulumi.Output] = {}
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(MAIN), run_name="__main__")
+        root = runtime_settings.get_root_resource()
+        exported.update({key: pulumi.Output.from_input(value) for key, value in root.outputs.items()})
+        return pulumi.Output.all(*exported.values())
+
+    program()
+    values = {key: _sync_await(output.future()) for key, output in exported.items()}
+    secrets = {key for key, output in exported.items() if _sync_await(output.is_secret())}
+
+    by_name: dict[str, Registered] = {}
+    for name, (type_, opts) in options.items():
+        parent = opts.parent
+        depends = opts.depends_on if isinstance(opts.depends_on, list) else ([opts.depends_on] if opts.depends_on else [])
+        by_name[name] = Registered(
+            type=type_,
+            name=name,
+            custom=False,
+            parent=parent._name if parent is not None and parent._name in options else None,  # type: ignore[union-attr]
+            depends_on=[d._name for d in depends],  # type: ignore[union-attr]
+            options=opts,
+        )
+    for registration in mocks.registrations:
+        entry = by_name[registration.name]
+        entry.custom = bool(registration.custom)
+        entry.inputs = registration.inputs
+        entry.provider = registration.provider
+    return ProgramRun(by_name, values, secrets)
