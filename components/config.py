@@ -190,15 +190,13 @@ class _Reader:
     def enum(self, key: str, enum: type[Enum], available: tuple[Enum, ...] | None = None) -> Any:
         given = self.value(key)
         choices = available or tuple(enum)
-        names = ", ".join(member.value for member in choices)
-        try:
-            member = enum(given)
-        except ValueError:
-            self.problem(key, given, f"one of {names}")
-            return None
+        allowed = ", ".join(member.value for member in choices)
+        planned = [member.value for member in enum if member not in choices]
+        if planned:
+            allowed += f" ({', '.join(planned)}: planned, not built yet)"
+        member = next((m for m in enum if m.value == given), None)
         if member not in choices:
-            planned = ", ".join(m.value for m in enum if m not in choices)
-            self.problem(key, given, f"{names} in this version ({planned}: planned, not built yet)")
+            self.problem(key, given, allowed)
             return None
         return member
 
@@ -209,7 +207,7 @@ class _Reader:
             return None
         number = int(given)
         if not low <= number <= high:
-            self.problem(key, number, f"a whole number from {low} to {high}")
+            self.problem(key, given, f"a whole number from {low} to {high}")
             return None
         return number
 
@@ -320,10 +318,10 @@ def parse_settings(
     # Rules across keys, checked only where both sides parsed (their own errors are already listed).
     if mode is DeploymentMode.STANDARD and min_replicas == 0:
         read.problem(
-            "modelMinReplicas", 0, "1-10 with deploymentMode standard (scale-to-zero needs knative)", 1
+            "modelMinReplicas", "0", "1-10 with deploymentMode standard (scale-to-zero needs knative)", 1
         )
     if min_replicas is not None and max_replicas is not None and max_replicas < min_replicas:
-        read.problem("modelMaxReplicas", max_replicas, f"at least modelMinReplicas ({min_replicas})", min_replicas)
+        read.problem("modelMaxReplicas", str(max_replicas), f"at least modelMinReplicas ({min_replicas})", min_replicas)
     if cpu_request and cpu_limit and cpu_millicores(cpu_limit) < cpu_millicores(cpu_request):  # type: ignore[operator]
         read.problem("modelCpuLimit", cpu_limit, f"at least modelCpuRequest ({cpu_request})", cpu_request)
     if memory_request and memory_limit and memory_bytes(memory_limit) < memory_bytes(memory_request):  # type: ignore[operator]

@@ -21,6 +21,9 @@ MAIN = REPO / "__main__.py"
 PROJECT = "servebox"
 
 # What `kind get kubeconfig` prints, in shape; the mock Command returns it as stdout.
+# Registrations of the latest run_program call, kept even when the program raised.
+LAST_REGISTRATIONS: list = []
+
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 
 
@@ -81,6 +84,16 @@ class ProgramRun:
         return seen
 
 
+def secret_value(value: Any) -> Any:
+    """The plain value inside a secret input as mocks see it; fails when `value` is not secret."""
+    from pulumi.runtime import rpc
+
+    assert isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig, (
+        f"expected a secret, got {value!r:.80}"
+    )
+    return value["value"]
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks that keep every registration and answer like the providers would, in shape."""
 
@@ -105,6 +118,8 @@ def run_program(config: dict[str, Any] | None = None, stack: str = "kind") -> Pr
     """Run __main__.py under mocks with `config` (keys without the project prefix)."""
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     mocks = RecordingMocks()
+    global LAST_REGISTRATIONS
+    LAST_REGISTRATIONS = mocks.registrations
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config({f"{PROJECT}:{key}": str(value) for key, value in (config or {}).items()})
 
