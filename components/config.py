@@ -94,6 +94,8 @@ class KindSettings:
 
     host_port: int
     """Host port (on 127.0.0.1) mapped to the ingress gateway's HTTP NodePort."""
+    store_host_port: int
+    """Host port (on 127.0.0.1) mapped to the model store's S3 API."""
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,7 @@ def parse_settings(
     serving = read.enum("serving", Serving, AVAILABLE_SERVING)
     mode = read.enum("deploymentMode", DeploymentMode)
     host_port = read.integer("kindHostPort", 1024, 65535)
+    store_host_port = read.integer("kindStoreHostPort", 1024, 65535)
     timeout = read.integer("installTimeoutSeconds", 60, 3600)
 
     model_name = read.matching(
@@ -316,6 +319,8 @@ def parse_settings(
     min_accuracy = read.integer("smokeTestMinAccuracyPercent", 0, 100)
 
     # Rules across keys, checked only where both sides parsed (their own errors are already listed).
+    if host_port is not None and host_port == store_host_port:
+        read.problem("kindStoreHostPort", str(store_host_port), "a port other than kindHostPort", host_port + 1)
     if mode is DeploymentMode.STANDARD and min_replicas == 0:
         read.problem(
             "modelMinReplicas", "0", "1-10 with deploymentMode standard (scale-to-zero needs knative)", 1
@@ -338,7 +343,7 @@ def parse_settings(
         serving=serving,
         deployment_mode=mode,
         install_timeout_seconds=timeout,  # type: ignore[arg-type]
-        kind=KindSettings(host_port=host_port),  # type: ignore[arg-type]
+        kind=KindSettings(host_port=host_port, store_host_port=store_host_port),  # type: ignore[arg-type]
         model=ModelSettings(
             name=model_name,  # type: ignore[arg-type]
             namespace=namespace,  # type: ignore[arg-type]

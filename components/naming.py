@@ -32,6 +32,11 @@ def kind_cluster_name(project: str, stack: str) -> str:
     return dns_label(f"{project}-{stack}", _KIND_NAME_MAX)
 
 
+def bucket_name(project: str, stack: str) -> str:
+    """The model bucket's name: S3/GCS rules (3-63 lower-case characters), unique per stack."""
+    return dns_label(f"{project}-{stack}", 63 - len("-models")) + "-models"
+
+
 def standard_labels(component: str, version: str = "") -> dict[str, str]:
     """The app.kubernetes.io labels every object servebox authors carries."""
     labels = {
@@ -51,6 +56,7 @@ def sslip_domain(ip: str) -> str:
 
 __all__ = [
     "TYPE_PREFIX",
+    "bucket_name",
     "component_type",
     "dns_label",
     "kind_cluster_name",

@@ -123,6 +123,16 @@ KSERVE_RUNTIME_CONFIGS = Chart(
 )
 
 
+# --- Model store (kind) ------------------------------------------------------------------------
+# MinIO publishes source only since October 2025 (minio/minio#21647); this is the last release with
+# an official multi-arch image. Its S3 API listens on the host's loopback only.
+MINIO = Image(
+    "quay.io/minio/minio",
+    "RELEASE.2025-09-07T16-13-09Z",
+    architectures=AMD64_ARM64,
+    source="https://github.com/minio/minio/releases/tag/RELEASE.2025-09-07T16-13-09Z",
+)
+
 # Fills the one required container of the ClusterServingRuntime that the KServe webhook probe
 # sends as a dry run; it is never stored and so never pulled. Tag from registry.k8s.io.
 PAUSE = Image("registry.k8s.io/pause", "3.10")

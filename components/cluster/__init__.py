@@ -16,6 +16,7 @@ def create_cluster(settings: Settings) -> Cluster:
             KindClusterArgs(
                 cluster_name=kind_cluster_name(settings.project, settings.stack),
                 host_port=settings.kind.host_port,
+                store_host_port=settings.kind.store_host_port,
             ),
         )
     raise ValueError(f"target {settings.target.value!r} has no cluster implementation")

@@ -22,8 +22,10 @@ from components.naming import component_type
 
 LOOPBACK = "127.0.0.1"
 
-# The gateway's HTTP NodePort inside the node; the kind config maps the host port onto it.
+# NodePorts inside the node that the kind config publishes on the host's loopback: the ingress
+# gateway's HTTP port, and the model store's S3 API (so Pulumi can upload from the host).
 GATEWAY_HTTP_NODE_PORT = 31080
+STORE_NODE_PORT = 31900
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class KindClusterArgs:
     """kind cluster name, unique per stack (naming.kind_cluster_name); the kube context is kind-<name>."""
     host_port: int
     """Port on 127.0.0.1 that reaches the ingress gateway's HTTP NodePort."""
+    store_host_port: int
+    """Port on 127.0.0.1 that reaches the model store's S3 NodePort."""
     node_image: str = versions.KIND_NODE.ref
     """Pinned kindest/node image (tag and digest); change it in versions.py only."""
     create_timeout: str = "5m"
@@ -48,6 +52,8 @@ def render_kind_config(args: KindClusterArgs) -> str:
         node_image=args.node_image,
         http_node_port=GATEWAY_HTTP_NODE_PORT,
         host_port=args.host_port,
+        store_node_port=STORE_NODE_PORT,
+        store_host_port=args.store_host_port,
     )
 
 

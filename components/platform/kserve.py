@@ -30,6 +30,12 @@ from components.platform.webhook_probe import KUBECONFIG_ENV
 NAMESPACE = "kserve"
 WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+MODEL_HOST_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
+
+
+def model_host(name: str, namespace: str, ingress_ip: str) -> str:
+    """The host an InferenceService answers on, in either mode (see MODEL_HOST_TEMPLATE)."""
+    return f"{name}.{namespace}.{sslip_domain(ingress_ip)}"
 
 
 def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
@@ -39,7 +45,13 @@ def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
             "version": versions.KSERVE_VERSION,
             "controller": {
                 "deploymentMode": mode.kserve_name,
-                "gateway": {"domain": sslip_domain(ingress_ip), "ingressGateway": {"className": INGRESS_CLASS}},
+                "gateway": {
+                    "domain": sslip_domain(ingress_ip),
+                    # Knative's own template, so a model's host is <name>.<namespace>.<domain> in
+                    # both modes (the chart's default joins name and namespace with '-').
+                    "domainTemplate": MODEL_HOST_TEMPLATE,
+                    "ingressGateway": {"className": INGRESS_CLASS},
+                },
                 "resources": {
                     "requests": {"cpu": "50m", "memory": "128Mi"},
                     "limits": {"cpu": "500m", "memory": "300Mi"},

@@ -10,7 +10,7 @@ from components.config import ConfigError, DeploymentMode, Serving, Target, pars
 from tests.harness import REPO, run_program
 
 KEYS = (
-    "deploymentMode, installTimeoutSeconds, kindHostPort, modelCpuLimit, modelCpuRequest, "
+    "deploymentMode, installTimeoutSeconds, kindHostPort, kindStoreHostPort, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
     "modelNamespace, serving, smokeTestDigits, smokeTestMinAccuracyPercent, target"
 )
@@ -63,6 +63,16 @@ BAD = [
     (
         {"kindHostPort": "8080.5"},
         "kindHostPort: got '8080.5'; allowed: a whole number from 1024 to 65535. Fix: pulumi config set kindHostPort 8080",
+    ),
+    (
+        {"kindStoreHostPort": "8080"},
+        "kindStoreHostPort: got '8080'; allowed: a port other than kindHostPort. "
+        "Fix: pulumi config set kindStoreHostPort 8081",
+    ),
+    (
+        {"kindStoreHostPort": "443"},
+        "kindStoreHostPort: got '443'; allowed: a whole number from 1024 to 65535. "
+        "Fix: pulumi config set kindStoreHostPort 8081",
     ),
     (
         {"installTimeoutSeconds": "30"},
@@ -169,6 +179,7 @@ def test_defaults_come_from_pulumi_yaml_and_parse():
     assert settings.deployment_mode is DeploymentMode.KNATIVE
     assert settings.install_timeout_seconds == 900
     assert settings.kind.host_port == 8080
+    assert settings.kind.store_host_port == 8081
     assert (settings.model.name, settings.model.namespace) == ("mnist", "models")
     assert (settings.model.min_replicas, settings.model.max_replicas) == (1, 1)
     assert (settings.model.cpu_request, settings.model.memory_request) == ("100m", "256Mi")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components import manifests, versions
-from components.cluster.kind import GATEWAY_HTTP_NODE_PORT, KindClusterArgs, render_kind_config
+from components.cluster.kind import GATEWAY_HTTP_NODE_PORT, STORE_NODE_PORT, KindClusterArgs, render_kind_config
 from components.config import DeploymentMode
 from components.platform import cert_manager, istio, knative, kserve
 from components.cluster.base import IngressExposure
@@ -61,7 +61,7 @@ def test_namespaces_the_program_creates_are_valid():
 
 
 def test_kind_config_maps_the_host_port_to_the_gateway_nodeport_on_loopback_only():
-    config = yaml.safe_load(render_kind_config(KindClusterArgs(cluster_name="servebox-dev", host_port=9000)))
+    config = yaml.safe_load(render_kind_config(KindClusterArgs(cluster_name="servebox-dev", host_port=9000, store_host_port=9001)))
     assert config == {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
@@ -76,7 +76,13 @@ def test_kind_config_maps_the_host_port_to_the_gateway_nodeport_on_loopback_only
                         "hostPort": 9000,
                         "listenAddress": "127.0.0.1",
                         "protocol": "TCP",
-                    }
+                    },
+                    {
+                        "containerPort": STORE_NODE_PORT,
+                        "hostPort": 9001,
+                        "listenAddress": "127.0.0.1",
+                        "protocol": "TCP",
+                    },
                 ],
             }
         ],

@@ -1,0 +1,212 @@
+"""The model store on kind: MinIO in the cluster, a private bucket and a read-only identity.
+
+MinIO runs as a Deployment with a persistent volume and generated root credentials (Pulumi
+secrets). Its S3 API is a NodePort that the kind config publishes on the host's loopback, so the
+bucket, the reader identity and every uploaded object are Pulumi resources of the MinIO provider:
+tracked, replaced when their content changes and deleted by destroy, from where the user stands.
+The predictor gets a separate user whose policy can list and read that one bucket, nothing more.
+https://min.io/docs/minio/linux/administration/identity-access-management/policy-based-access-control.html
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_minio as minio
+import pulumi_random as random
+
+from components import versions
+from components.cluster.kind import STORE_NODE_PORT
+from components.naming import component_type, standard_labels
+from components.platform import helm
+
+NAMESPACE = "model-store"
+SERVICE = "minio"
+API_PORT = 9000
+ROOT_USER = "servebox-admin"
+# MinIO ignores the region, but S3 clients sign requests with one and must agree on it.
+REGION = "us-east-1"
+
+
+def read_only_policy(bucket: str) -> str:
+    """An IAM policy that lists and reads `bucket` and nothing else."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object uploaded to the store."""
+
+    resource: pulumi.Resource
+    """The tracked upload; depend on it before anything reads the object."""
+    uri: pulumi.Output[str]
+    """s3://bucket/key of the object's directory (KServe's storageUri points at directories)."""
+
+
+@dataclass(frozen=True)
+class MinioStoreArgs:
+    """Inputs of the MinIO model store."""
+
+    bucket: str
+    """Bucket name (3-63 lower-case characters); unique per stack."""
+    host_port: int
+    """Port on 127.0.0.1 mapped to the S3 API's NodePort by the kind config."""
+    storage_size: str = "2Gi"
+    """Size of MinIO's persistent volume."""
+
+
+class MinioStore(pulumi.ComponentResource):
+    """MinIO with a private bucket and a read-only identity for the predictor."""
+
+    bucket: pulumi.Output[str]
+    """The private bucket models are stored in."""
+    endpoint_in_cluster: str
+    """host:port of the S3 API from inside the cluster (what KServe's storage initializer calls)."""
+    reader_access_key: pulumi.Output[str]
+    """Access key of the read-only identity."""
+    reader_secret_key: pulumi.Output[str]
+    """Secret key of the read-only identity; a Pulumi secret."""
+
+    def __init__(self, name: str, args: MinioStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("storage", "MinioStore"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = standard_labels("minio", versions.MINIO.tag)
+        ns = helm.namespace(f"{name}-namespace", NAMESPACE, labels, child)
+        root_password = random.RandomPassword(f"{name}-root-password", length=32, special=False, opts=child)
+        root = k8s.core.v1.Secret(
+            f"{name}-root-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=ns.metadata.name, labels=labels),
+            string_data={"MINIO_ROOT_USER": ROOT_USER, "MINIO_ROOT_PASSWORD": root_password.result},
+            opts=child,
+        )
+        data = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-data",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                namespace=ns.metadata.name,
+                labels=labels,
+                # kind's local-path class binds a claim only once a pod uses it, and the pod comes
+                # after the claim: waiting for Bound here would wait for ever. The Deployment's
+                # readiness covers the volume.
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
+            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteOnce"],
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args.storage_size}),
+            ),
+            opts=child,
+        )
+        selector = {"app.kubernetes.io/name": "minio", "app.kubernetes.io/instance": name}
+        server = k8s.apps.v1.Deployment(
+            f"{name}-server",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=ns.metadata.name, labels=labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                # One writer on a ReadWriteOnce volume: stop the old pod before starting a new one.
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(type="Recreate"),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**labels, **selector}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_user=1000, run_as_group=1000, fs_group=1000, run_as_non_root=True
+                        ),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="minio",
+                                image=versions.MINIO.ref,
+                                args=["server", "/data"],
+                                env_from=[k8s.core.v1.EnvFromSourceArgs(
+                                    secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=root.metadata.name)
+                                )],
+                                ports=[k8s.core.v1.ContainerPortArgs(name="s3", container_port=API_PORT)],
+                                readiness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/minio/health/ready", port=API_PORT),
+                                    period_seconds=5,
+                                ),
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/minio/health/live", port=API_PORT),
+                                    period_seconds=20,
+                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "25m", "memory": "128Mi"},
+                                    limits={"cpu": "1", "memory": "512Mi"},
+                                ),
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                ),
+                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")],
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="data",
+                                persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                                    claim_name=data.metadata.name
+                                ),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=ns.metadata.name, labels=labels),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name="s3", port=API_PORT, target_port=API_PORT, node_port=STORE_NODE_PORT)],
+            ),
+            opts=child,
+        )
+        # Talks to MinIO through the host port; exists only once the server is Ready behind its Service.
+        self._provider = minio.Provider(
+            f"{name}-provider",
+            minio_server=f"127.0.0.1:{args.host_port}",
+            minio_user=ROOT_USER,
+            minio_password=root_password.result,
+            minio_region=REGION,
+            minio_ssl=False,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server, service])),
+        )
+        in_store = pulumi.ResourceOptions(parent=self, provider=self._provider)
+        bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket, acl="private", force_destroy=True, opts=in_store)
+        policy = minio.IamPolicy(f"{name}-reader-policy", name=f"{args.bucket}-read", policy=read_only_policy(args.bucket), opts=in_store)
+        reader_secret = random.RandomPassword(f"{name}-reader-secret", length=40, special=False, opts=child)
+        reader = minio.IamUser(f"{name}-reader", name=f"{args.bucket}-reader", secret=reader_secret.result, opts=in_store)
+        minio.IamUserPolicyAttachment(
+            f"{name}-reader-policy-attachment", user_name=reader.name, policy_name=policy.name, opts=in_store
+        )
+
+        self.bucket = bucket.bucket
+        self.endpoint_in_cluster = f"{SERVICE}.{NAMESPACE}.svc.cluster.local:{API_PORT}"
+        self.reader_access_key = reader.name
+        self.reader_secret_key = pulumi.Output.secret(reader_secret.result)
+        self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
+
+    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
+        """Upload `local_path` as `key` in the bucket; returns the tracked object and its directory URI."""
+        stored = minio.S3Object(
+            resource_name,
+            bucket_name=self.bucket,
+            object_name=key,
+            source=local_path,
+            content_type="application/octet-stream",
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider),
+        )
+        directory = key.rsplit("/", 1)[0]
+        return StoredObject(stored, pulumi.Output.concat("s3://", self.bucket, "/", directory))
