@@ -40,6 +40,7 @@ RESERVED_NAMESPACES = frozenset(
         "knative-operator",
         "knative-serving",
         "kserve",
+        "model-store",
     }
 )
 

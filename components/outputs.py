@@ -8,7 +8,7 @@ KUBECONFIG = "kubeconfig"
 KUBE_CONTEXT = "kube_context"
 VERSIONS = "versions"
 
-# The model (issue 4 adds these once the sample model is served).
+# The sample model.
 ENDPOINT = "endpoint"
 INFER_URL = "infer_url"
 PREDICT_URL = "predict_url"
@@ -19,8 +19,25 @@ MODEL_URI = "model_uri"
 BUCKET = "bucket"
 SERVICE_ACCOUNT = "service_account"
 
-PLATFORM_OUTPUTS = (TARGET, SERVING, DEPLOYMENT_MODE, INGRESS_ADDRESS, KUBECONFIG, KUBE_CONTEXT, VERSIONS)
-"""Every output a stack exports, in the order `pulumi stack output` lists them."""
+ALL_OUTPUTS = (
+    TARGET,
+    SERVING,
+    DEPLOYMENT_MODE,
+    INGRESS_ADDRESS,
+    KUBECONFIG,
+    KUBE_CONTEXT,
+    ENDPOINT,
+    INFER_URL,
+    PREDICT_URL,
+    HOST_HEADER,
+    CURL,
+    MODEL_NAME,
+    MODEL_URI,
+    BUCKET,
+    SERVICE_ACCOUNT,
+    VERSIONS,
+)
+"""Every output a stack exports, in the order the program exports them."""
 
 SECRET_OUTPUTS = frozenset({KUBECONFIG})
 """Outputs that must always be Pulumi secrets."""

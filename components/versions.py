@@ -116,12 +116,37 @@ KSERVE_RESOURCES = Chart(
     "",
     _KSERVE_SOURCE,
     _KSERVE_RULE,
-    (Image("docker.io/kserve/kserve-controller", KSERVE_VERSION),),
+    (
+        Image("docker.io/kserve/kserve-controller", KSERVE_VERSION),
+        # The init container that copies a model from the store into every predictor pod.
+        Image("docker.io/kserve/storage-initializer", KSERVE_VERSION),
+        Image("quay.io/brancz/kube-rbac-proxy", "v0.18.0"),
+    ),
 )
 KSERVE_RUNTIME_CONFIGS = Chart(
     "oci://ghcr.io/kserve/charts/kserve-runtime-configs", KSERVE_VERSION, "", _KSERVE_SOURCE, _KSERVE_RULE
 )
 
+
+# --- Model runtime --------------------------------------------------------------------------------
+# The sample model is served by MLServer's sklearn runtime through a ServingRuntime servebox
+# authors, so that the image and the library the offline tests serve the artifact with are the same
+# release. Rule: pickles load only with the scikit-learn and numpy they were written with, so
+# SKLEARN_VERSION and NUMPY_VERSION equal what this image installs, and train_mnist.py refuses any
+# other. 1.6.1 because its image installs from SeldonIO/MLServer:poetry.lock@1.6.1 with markers that
+# hold on x86_64 (scikit-learn 1.5.0, numpy 1.26.4); in the 1.7.x lock the pins carry aarch64-only
+# markers, so what the amd64 1.7.x images contain cannot be read from source.
+MLSERVER_VERSION = "1.6.1"
+MODEL_RUNTIME = Image(
+    "docker.io/seldonio/mlserver",
+    f"{MLSERVER_VERSION}-sklearn",
+    # Built by a plain `docker build` on x86_64 (release.yml@1.6.1): there is no arm64 image, and
+    # scripts/preflight.py says so on Apple Silicon before anything is created.
+    architectures=AMD64_ONLY,
+    source="https://github.com/SeldonIO/MLServer/releases/tag/1.6.1",
+)
+SKLEARN_VERSION = "1.5.0"
+NUMPY_VERSION = "1.26.4"
 
 # --- Model store (kind) ------------------------------------------------------------------------
 # MinIO publishes source only since October 2025 (minio/minio#21647); this is the last release with
@@ -153,8 +178,12 @@ def charts() -> tuple[Chart, ...]:
 
 
 def images() -> tuple[Image, ...]:
-    """Every image a kind stack pulls, for the architecture preflight and for mirroring."""
-    return (KIND_NODE, *(image for chart in charts() for image in chart.images))
+    """The images a kind stack pulls by tag, for the architecture preflight and for mirroring.
+
+    Knative's own images are not here: the operator pulls them by digest from its bundled
+    manifests (gcr.io/knative-releases, multi-arch for every release).
+    """
+    return (KIND_NODE, *(image for chart in charts() for image in chart.images), MINIO, MODEL_RUNTIME)
 
 
 def summary() -> dict[str, str]:
@@ -166,4 +195,7 @@ def summary() -> dict[str, str]:
         "istio": ISTIO_VERSION,
         "knative_serving": KNATIVE_VERSION,
         "kserve": KSERVE_VERSION,
+        "model_runtime": MODEL_RUNTIME.ref,
+        "scikit_learn": SKLEARN_VERSION,
+        "minio": MINIO.ref,
     }

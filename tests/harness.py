@@ -106,6 +106,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "command:local:Command":
             state.setdefault("stdout", FAKE_KUBECONFIG if args.name.endswith("-cluster") else "")
             state.setdefault("stderr", "")
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = "p" * int(args.inputs["length"])
         if args.typ == "kubernetes:helm.sh/v3:Release":
             state.setdefault("status", {"status": "deployed", "name": args.inputs.get("name")})
         return [f"{args.name}-id", state]

@@ -85,10 +85,12 @@ class MinioStore(pulumi.ComponentResource):
         labels = standard_labels("minio", versions.MINIO.tag)
         ns = helm.namespace(f"{name}-namespace", NAMESPACE, labels, child)
         root_password = random.RandomPassword(f"{name}-root-password", length=32, special=False, opts=child)
+        # Secret on our side too, not only because the random provider marks it so.
+        root_secret = pulumi.Output.secret(root_password.result)
         root = k8s.core.v1.Secret(
             f"{name}-root-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=ns.metadata.name, labels=labels),
-            string_data={"MINIO_ROOT_USER": ROOT_USER, "MINIO_ROOT_PASSWORD": root_password.result},
+            string_data={"MINIO_ROOT_USER": ROOT_USER, "MINIO_ROOT_PASSWORD": root_secret},
             opts=child,
         )
         data = k8s.core.v1.PersistentVolumeClaim(
@@ -178,7 +180,7 @@ class MinioStore(pulumi.ComponentResource):
             f"{name}-provider",
             minio_server=f"127.0.0.1:{args.host_port}",
             minio_user=ROOT_USER,
-            minio_password=root_password.result,
+            minio_password=root_secret,
             minio_region=REGION,
             minio_ssl=False,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server, service])),
@@ -187,7 +189,8 @@ class MinioStore(pulumi.ComponentResource):
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket, acl="private", force_destroy=True, opts=in_store)
         policy = minio.IamPolicy(f"{name}-reader-policy", name=f"{args.bucket}-read", policy=read_only_policy(args.bucket), opts=in_store)
         reader_secret = random.RandomPassword(f"{name}-reader-secret", length=40, special=False, opts=child)
-        reader = minio.IamUser(f"{name}-reader", name=f"{args.bucket}-reader", secret=reader_secret.result, opts=in_store)
+        reader_key = pulumi.Output.secret(reader_secret.result)
+        reader = minio.IamUser(f"{name}-reader", name=f"{args.bucket}-reader", secret=reader_key, opts=in_store)
         minio.IamUserPolicyAttachment(
             f"{name}-reader-policy-attachment", user_name=reader.name, policy_name=policy.name, opts=in_store
         )
@@ -195,7 +198,7 @@ class MinioStore(pulumi.ComponentResource):
         self.bucket = bucket.bucket
         self.endpoint_in_cluster = f"{SERVICE}.{NAMESPACE}.svc.cluster.local:{API_PORT}"
         self.reader_access_key = reader.name
-        self.reader_secret_key = pulumi.Output.secret(reader_secret.result)
+        self.reader_secret_key = reader_key
         self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:

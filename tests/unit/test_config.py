@@ -16,7 +16,7 @@ KEYS = (
 )
 RESERVED = (
     "cert-manager, default, istio-system, knative-operator, knative-serving, kserve, kube-node-lease, "
-    "kube-public, kube-system, local-path-storage"
+    "kube-public, kube-system, local-path-storage, model-store"
 )
 NAME_RULE = (
     "lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, "

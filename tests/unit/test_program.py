@@ -40,10 +40,32 @@ KNATIVE_RESOURCES = {
     "platform-kserve-resources": RELEASE,
     "platform-kserve-webhook-ready": COMMAND,
     "platform-kserve-runtime-configs": RELEASE,
+    "store": "servebox:storage:MinioStore",
+    "store-namespace": NAMESPACE,
+    "store-root-password": "random:index/randomPassword:RandomPassword",
+    "store-root-credentials": "kubernetes:core/v1:Secret",
+    "store-data": "kubernetes:core/v1:PersistentVolumeClaim",
+    "store-server": "kubernetes:apps/v1:Deployment",
+    "store-service": "kubernetes:core/v1:Service",
+    "store-provider": "pulumi:providers:minio",
+    "store-bucket": "minio:index/s3Bucket:S3Bucket",
+    "store-reader-policy": "minio:index/iamPolicy:IamPolicy",
+    "store-reader-secret": "random:index/randomPassword:RandomPassword",
+    "store-reader": "minio:index/iamUser:IamUser",
+    "store-reader-policy-attachment": "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment",
+    "model": "servebox:model:MnistModel",
+    "model-namespace": NAMESPACE,
+    "model-upload": "minio:index/s3Object:S3Object",
+    "model-storage-credentials": "kubernetes:core/v1:Secret",
+    "model-service-account": "kubernetes:core/v1:ServiceAccount",
+    "model-runtime": "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
+    "model-isvc": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+    "model-smoke-test": COMMAND,
 }
 STANDARD_RESOURCES = {
     name: type_ for name, type_ in KNATIVE_RESOURCES.items() if not name.startswith("platform-knative")
 }
+TOP_LEVEL = {"cluster", "platform", "store", "model"}
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +88,8 @@ def test_standard_mode_registers_no_knative(standard):
 
 def test_every_child_is_parented_to_its_component(knative):
     components = {name for name, type_ in KNATIVE_RESOURCES.items() if type_.startswith("servebox:")}
-    top_level = {"cluster", "platform"}
     for name, resource in knative.resources.items():
-        if name in top_level:
+        if name in TOP_LEVEL:
             assert resource.parent is None
             continue
         # The parent is the component whose name is the longest prefix of the child's name.
@@ -77,17 +98,20 @@ def test_every_child_is_parented_to_its_component(knative):
 
 
 def test_every_kubernetes_resource_uses_the_cluster_provider(knative):
+    cluster_provider = "urn:pulumi:kind::servebox::servebox:cluster:KindCluster$pulumi:providers:kubernetes::cluster-provider::"
+    store_provider = "urn:pulumi:kind::servebox::servebox:storage:MinioStore$pulumi:providers:minio::store-provider::"
     for resource in knative.resources.values():
         if resource.type.startswith("kubernetes:"):
-            assert resource.provider is not None and resource.provider.startswith(
-                "urn:pulumi:kind::servebox::servebox:cluster:KindCluster$pulumi:providers:kubernetes::cluster-provider::"
-            ), resource.name
-    # The provider is given once, on the Platform component; no child names one itself.
+            assert (resource.provider or "").startswith(cluster_provider), resource.name
+        if resource.type.startswith("minio:"):
+            assert (resource.provider or "").startswith(store_provider), resource.name
+    # The Kubernetes provider is given once per top-level component; no child names one itself,
+    # except the store's objects, which deliberately go to the MinIO provider.
+    for name in ("platform", "store", "model"):
+        assert [provider._name for provider in knative[name].options.providers] == ["cluster-provider"]
     for resource in knative.resources.values():
-        if resource.parent and resource.options is not None:
+        if resource.parent and resource.options is not None and not resource.type.startswith("minio:"):
             assert resource.options.provider is None, resource.name
-    providers = knative["platform"].options.providers
-    assert [provider._name for provider in providers] == ["cluster-provider"]
 
 
 PLATFORM_WAITS_KNATIVE = {
@@ -180,7 +204,7 @@ def test_releases_are_pinned_named_and_awaited(knative):
 
 def test_namespaces_are_owned_by_the_stack(knative):
     names = sorted(r.inputs["metadata"]["name"] for r in knative.of_type(NAMESPACE))
-    assert names == ["cert-manager", "istio-system", "knative-operator", "knative-serving", "kserve"]
+    assert names == ["cert-manager", "istio-system", "knative-operator", "knative-serving", "kserve", "model-store", "models"]
     for namespace in knative.of_type(NAMESPACE):
         assert namespace.inputs["metadata"]["labels"]["app.kubernetes.io/part-of"] == "servebox"
 
@@ -244,7 +268,7 @@ def test_kind_cluster_command(knative):
 
 
 def test_outputs_are_exactly_the_contract(knative):
-    assert list(knative.outputs) == list(outputs.PLATFORM_OUTPUTS)
+    assert list(knative.outputs) == list(outputs.ALL_OUTPUTS)
     assert knative.outputs[outputs.TARGET] == "kind"
     assert knative.outputs[outputs.SERVING] == "kserve"
     assert knative.outputs[outputs.DEPLOYMENT_MODE] == "knative"

@@ -1,0 +1,296 @@
+"""The sample MNIST model: uploaded to the private store, served by KServe, proven by a prediction.
+
+Needs the platform (KServe's webhook serving and runtimes installed, the ingress gateway ready) and
+a store. Creates the model namespace, the predictor's identity (a ServiceAccount carrying the
+store's read-only credentials the way KServe's storage initializer reads them), the ServingRuntime,
+and the InferenceService, awaited until Ready. Last, a command sends held-out digits through the
+published endpoint from where the user stands and fails the update when the answers are wrong.
+https://kserve.github.io/website/docs/model-serving/storage/providers/s3
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.config import DeploymentMode, ModelSettings, SmokeTestSettings
+from components.model import runtime
+from components.model.artifact import Artifact
+from components.naming import component_type, standard_labels
+from components.platform import helm
+from components.platform.kserve import model_host
+from components.storage.minio import REGION, StoredObject
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class ModelStore(Protocol):
+    """What the model needs of a store (MinioStore on kind)."""
+
+    endpoint_in_cluster: str
+    reader_access_key: pulumi.Output[str]
+    reader_secret_key: pulumi.Output[str]
+
+    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject: ...
+
+
+def inference_service(
+    settings: ModelSettings, mode: DeploymentMode, storage_uri: str, service_account: str
+) -> dict:
+    """The InferenceService: sklearn format, V2 protocol, the store's directory, small resources."""
+    model = settings
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": model.name,
+            "namespace": model.namespace,
+            "labels": standard_labels("mnist"),
+            "annotations": {
+                "serving.kserve.io/deploymentMode": mode.kserve_name,
+                "pulumi.com/waitFor": "condition=Ready",
+            },
+        },
+        "spec": {
+            "predictor": {
+                "minReplicas": model.min_replicas,
+                "maxReplicas": model.max_replicas,
+                "serviceAccountName": service_account,
+                "model": {
+                    "modelFormat": {"name": "sklearn", "version": "1"},
+                    "protocolVersion": "v2",
+                    "runtime": runtime.RUNTIME_NAME,
+                    "storageUri": storage_uri,
+                    "resources": {
+                        "requests": {"cpu": model.cpu_request, "memory": model.memory_request},
+                        "limits": {"cpu": model.cpu_limit, "memory": model.memory_limit},
+                    },
+                },
+            }
+        },
+    }
+
+
+def storage_annotations(endpoint: str) -> dict[str, str]:
+    """How KServe's storage initializer reaches the store (S3 API, plain HTTP inside the cluster)."""
+    return {
+        "serving.kserve.io/s3-endpoint": endpoint,
+        "serving.kserve.io/s3-usehttps": "0",
+        "serving.kserve.io/s3-verifyssl": "0",
+        "serving.kserve.io/s3-region": REGION,
+    }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the model answers, as a user calls it."""
+
+    host: str
+    """Virtual host of the InferenceService at the ingress gateway."""
+    base_url: str
+    """http://<host>[:port] — resolves to the ingress with no DNS setup (sslip.io)."""
+    ingress_url: str
+    """http://<ingress ip>:<port>: the same gateway by address, for use with the Host header."""
+
+    def infer_url(self, model_name: str) -> str:
+        return f"{self.base_url}/v2/models/{model_name}/infer"
+
+
+def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int) -> Endpoint:
+    """The model's endpoint behind an ingress at ingress_ip:ingress_port."""
+    host = model_host(name, namespace, ingress_ip)
+    port = "" if ingress_port == 80 else f":{ingress_port}"
+    return Endpoint(host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_ip}{port}")
+
+
+def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSettings, timeout_seconds: int) -> str:
+    """The last step of `pulumi up`: real digits through the published endpoint.
+
+    It calls the ingress by address with the Host header, so a resolver that refuses to answer
+    sslip.io names with 127.0.0.1 (DNS rebinding protection) cannot fail a working platform.
+    """
+    python = Path(sys.executable)
+    shown = python.relative_to(PROJECT_DIR) if python.is_relative_to(PROJECT_DIR) else python
+    return shlex.join(
+        [
+            str(shown),
+            "scripts/smoke_test.py",
+            "--url",
+            f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
+            "--host-header",
+            endpoint.host,
+            "--count",
+            str(smoke.digits),
+            "--min-accuracy",
+            f"{smoke.min_accuracy:g}",
+            "--timeout",
+            str(timeout_seconds),
+        ]
+    )
+
+
+def curl_command(endpoint: Endpoint, model_name: str, digit_request: dict) -> str:
+    """A ready-to-paste request with one real held-out digit."""
+    return shlex.join(
+        [
+            "curl",
+            "-sS",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            f"Host: {endpoint.host}",
+            f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
+            "-d",
+            json.dumps(digit_request, separators=(",", ":")),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class MnistModelArgs:
+    """Inputs of the sample model."""
+
+    settings: ModelSettings
+    """Name, namespace, replicas and resources (from config)."""
+    deployment_mode: DeploymentMode
+    """KServe mode; decides the InferenceService annotation."""
+    artifact: Artifact
+    """The trained artifact to upload (components.model.artifact)."""
+    store: ModelStore
+    """Where the artifact is stored and the read-only identity the predictor uses."""
+    ingress_ip: pulumi.Input[str]
+    """Address of the ingress gateway as users reach it."""
+    ingress_port: pulumi.Input[int]
+    """HTTP port of the ingress gateway as users reach it."""
+    serving_ready: pulumi.Resource
+    """KServe with its webhook serving and runtimes installed."""
+    ingress_gateway: pulumi.Resource
+    """The ingress gateway release; the smoke test goes through it."""
+    smoke_test: SmokeTestSettings
+    """How many digits the last step sends and how many must come back right."""
+    timeout_seconds: int
+    """How long the InferenceService and the smoke test may take."""
+
+
+class MnistModel(pulumi.ComponentResource):
+    """The sample model, served and proven to answer."""
+
+    endpoint: pulumi.Output[Endpoint]
+    """Where the model answers."""
+    infer_url: pulumi.Output[str]
+    """V2 inference URL (resolves with no DNS setup)."""
+    curl: pulumi.Output[str]
+    """A ready-to-paste request with one real digit, sent to the ingress by address with a Host header."""
+    model_uri: pulumi.Output[str]
+    """storageUri: the model's directory in the store."""
+    service_account: pulumi.Output[str]
+    """The predictor's ServiceAccount."""
+
+    def __init__(self, name: str, args: MnistModelArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("model", "MnistModel"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        model = args.settings
+
+        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(resources)))
+
+        ns = helm.namespace(f"{name}-namespace", model.namespace, standard_labels("models"), child)
+        stored = args.store.upload(
+            f"{name}-upload", str(args.artifact.model_path), f"mnist/{args.artifact.key[:16]}/model.joblib", self
+        )
+        credentials = k8s.core.v1.Secret(
+            f"{name}-storage-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{model.name}-storage",
+                namespace=ns.metadata.name,
+                labels=standard_labels("mnist"),
+                annotations=storage_annotations(args.store.endpoint_in_cluster),
+            ),
+            string_data={
+                "AWS_ACCESS_KEY_ID": args.store.reader_access_key,
+                "AWS_SECRET_ACCESS_KEY": args.store.reader_secret_key,
+            },
+            opts=child,
+        )
+        # The predictor's identity: read access to the one bucket, through this secret, and nothing
+        # else (no token mounted: the predictor never talks to the Kubernetes API).
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{model.name}-predictor", namespace=ns.metadata.name, labels=standard_labels("mnist")
+            ),
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)],
+            automount_service_account_token=False,
+            opts=child,
+        )
+        runtime_manifest = runtime.serving_runtime(
+            model.namespace, model.cpu_request, model.memory_request, model.cpu_limit, model.memory_limit
+        )
+        serving_runtime = k8s.apiextensions.CustomResource(
+            f"{name}-runtime",
+            api_version=runtime_manifest["apiVersion"],
+            kind=runtime_manifest["kind"],
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=runtime.RUNTIME_NAME,
+                namespace=ns.metadata.name,
+                labels=runtime_manifest["metadata"]["labels"],
+                annotations=runtime_manifest["metadata"]["annotations"],
+            ),
+            spec=runtime_manifest["spec"],
+            # ServingRuntimes go through KServe's webhook.
+            opts=after(args.serving_ready),
+        )
+        manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
+            lambda values: inference_service(model, args.deployment_mode, values[0], values[1])
+        )
+        isvc = k8s.apiextensions.CustomResource(
+            f"{name}-isvc",
+            api_version="serving.kserve.io/v1beta1",
+            kind="InferenceService",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=model.name,
+                namespace=ns.metadata.name,
+                labels=manifest["metadata"]["labels"],
+                annotations=manifest["metadata"]["annotations"],
+            ),
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions.merge(
+                after(args.serving_ready, serving_runtime, stored.resource, credentials),
+                pulumi.ResourceOptions(
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
+                    )
+                ),
+            ),
+        )
+
+        self.endpoint = pulumi.Output.all(args.ingress_ip, args.ingress_port).apply(
+            lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]))
+        )
+        self.infer_url = self.endpoint.apply(lambda e: e.infer_url(model.name))
+        self.curl = self.endpoint.apply(lambda e: curl_command(e, model.name, args.artifact.sample_request))
+        if args.smoke_test.digits:
+            command.local.Command(
+                f"{name}-smoke-test",
+                create=self.endpoint.apply(
+                    lambda e: smoke_test_command(e, model.name, args.smoke_test, args.timeout_seconds)
+                ),
+                dir=str(PROJECT_DIR),
+                # Runs again whenever what is served changes; otherwise once.
+                triggers=[stored.uri, json.dumps(inference_service(model, args.deployment_mode, "", ""), sort_keys=True)],
+                opts=after(isvc, args.ingress_gateway),
+            )
+        self.model_uri = stored.uri
+        self.service_account = account.metadata.name
+        self.register_outputs(
+            {"infer_url": self.infer_url, "model_uri": self.model_uri, "service_account": self.service_account}
+        )

@@ -1,0 +1,364 @@
+"""The project's own client for the MNIST endpoint, shared by predict.py, smoke_test.py and tests.
+
+It builds Open Inference Protocol (V2) and KServe V1 requests, sends them with the standard
+library only (so it behaves like curl: optional Host header for an Istio ingress), checks the
+answers, and turns every way a call can go wrong into an `EndpointError` that names the URL,
+the HTTP status and body excerpt, and what to check. It also loads held-out sample digits (the
+same split and seed as training, so they were never trained on) and draws them as text.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import train_mnist
+
+PROTOCOLS = ("v2", "v1")
+DEFAULT_MODEL_NAME = "mnist"
+REQUEST_TIMEOUT = 10.0
+# The stack output names, defined once for the program, the scripts and the tests.
+OUTPUTS_MODULE = train_mnist.REPO_ROOT / "components" / "outputs.py"
+_EXCERPT_CHARS = 300
+_SHADES = " ░▒▓█"
+
+
+class EndpointError(Exception):
+    """A call to the model endpoint failed or gave an answer the client cannot use."""
+
+    def __init__(self, problem: str, *, url: str, check: str, status: int | None = None, body: str = "") -> None:
+        self.problem = problem
+        self.url = url
+        self.check = check
+        self.status = status
+        self.body = body
+        answer = f" -> HTTP {status}" if status is not None else ""
+        excerpt = f": {_excerpt(body)}" if body else ""
+        super().__init__(f"{problem} (calling {url}{answer}{excerpt}). Check: {check}")
+
+
+class StackOutputsError(Exception):
+    """The endpoint could not be read from the Pulumi stack outputs."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to send digits: the full inference URL, its protocol and Host header."""
+
+    url: str
+    protocol: str = "v2"
+    host_header: str | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One held-out MNIST digit: raw 0-255 pixels (row-major 28x28) and its true label."""
+
+    index: int
+    label: int
+    pixels: tuple[int, ...]
+
+    def inputs(self, input_scale: float = train_mnist.INPUT_SCALE) -> list[float]:
+        """The 784 values the model expects: pixels times the training input scale."""
+        return [value * input_scale for value in self.pixels]
+
+
+def load_samples(count: int, *, seed: int = train_mnist.DEFAULT_SEED) -> list[Sample]:
+    """The first `count` held-out digits of the bundled sample, split exactly as training does."""
+    images, labels = train_mnist.load_digits("bundled")
+    _, held_out_images, _, held_out_labels = train_mnist.split_digits(images, labels, seed=seed)
+    if not 1 <= count <= len(held_out_labels):
+        raise ValueError(f"count: got {count}; expected 1 to {len(held_out_labels)} (the held-out digits)")
+    return [
+        Sample(index=i, label=int(held_out_labels[i]), pixels=tuple(int(v) for v in held_out_images[i]))
+        for i in range(count)
+    ]
+
+
+def render_digit(pixels: Sequence[int]) -> str:
+    """Draw a 28x28 digit as 14 text lines: each 2x2 pixel block becomes two shade characters."""
+    side = 28
+    lines = []
+    for row in range(0, side, 2):
+        cells = []
+        for col in range(0, side, 2):
+            block = [pixels[(row + dr) * side + col + dc] for dr in (0, 1) for dc in (0, 1)]
+            shade = _SHADES[min(len(_SHADES) - 1, sum(block) * len(_SHADES) // (4 * 256))]
+            cells.append(shade * 2)  # two characters per cell keep the digit's aspect ratio
+        lines.append("".join(cells))
+    return "\n".join(lines)
+
+
+def v2_infer_url(base_url: str, model_name: str) -> str:
+    """`<base>/v2/models/<model>/infer`."""
+    return f"{base_url.rstrip('/')}/v2/models/{model_name}/infer"
+
+
+def v1_predict_url(base_url: str, model_name: str) -> str:
+    """`<base>/v1/models/<model>:predict`."""
+    return f"{base_url.rstrip('/')}/v1/models/{model_name}:predict"
+
+
+def v2_ready_url(infer_url: str) -> str:
+    """The model-ready URL that belongs to a V2 infer URL."""
+    base, found, _ = infer_url.rpartition("/infer")
+    if not found:
+        raise ValueError(f"not a V2 infer URL (no /infer): {infer_url}")
+    return f"{base}/ready"
+
+
+def v2_request(rows: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """An Open Inference Protocol request: one FP32 tensor shaped [n, 784], data row-major."""
+    return {
+        "inputs": [
+            {
+                "name": "input-0",
+                "shape": [len(rows), train_mnist.IMAGE_PIXELS],
+                "datatype": "FP32",
+                "data": [value for row in rows for value in row],
+            }
+        ]
+    }
+
+
+def v1_request(rows: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """A KServe V1 predict request: `{"instances": [[784 values], ...]}`."""
+    return {"instances": [list(row) for row in rows]}
+
+
+def parse_v2_answer(answer: Any, count: int, url: str) -> list[int]:
+    """The predicted labels in a V2 answer: output `predict` (or the only output), one per digit."""
+    outputs = answer.get("outputs") if isinstance(answer, dict) else None
+    if not isinstance(outputs, list) or not outputs:
+        raise _shape_error(url, f"expected a V2 answer with an 'outputs' list, got {_excerpt(json.dumps(answer))}")
+    chosen = next((o for o in outputs if isinstance(o, dict) and o.get("name") == "predict"), outputs[0])
+    data = chosen.get("data") if isinstance(chosen, dict) else None
+    return _labels(data, count, url)
+
+
+def parse_v1_answer(answer: Any, count: int, url: str) -> list[int]:
+    """The predicted labels in a V1 answer: `{"predictions": [label, ...]}`."""
+    predictions = answer.get("predictions") if isinstance(answer, dict) else None
+    return _labels(predictions, count, url)
+
+
+def send_json(
+    url: str,
+    payload: Any = None,
+    *,
+    host_header: str | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+    raw_body: bytes | None = None,
+) -> Any:
+    """POST a JSON payload (or GET when there is no body) and return the decoded JSON answer.
+
+    `raw_body` sends bytes as they are, for testing how the server treats malformed requests.
+    """
+    body = raw_body if raw_body is not None else (None if payload is None else json.dumps(payload).encode())
+    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if host_header:
+        request.add_header("Host", host_header)
+    status, text = _call(request, url, timeout)
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise EndpointError(
+            "the answer is not JSON",
+            url=url,
+            status=status,
+            body=text,
+            check="the URL may reach a web page or proxy instead of the model server; use the stack's "
+            "infer_url/predict_url (and --host-header when going through the ingress)",
+        ) from None
+
+
+def predict(endpoint: Endpoint, rows: Sequence[Sequence[float]], *, timeout: float = REQUEST_TIMEOUT) -> list[int]:
+    """Send digits (already scaled) in one request and return one predicted label per digit."""
+    if endpoint.protocol == "v2":
+        answer = send_json(endpoint.url, v2_request(rows), host_header=endpoint.host_header, timeout=timeout)
+        return parse_v2_answer(answer, len(rows), endpoint.url)
+    if endpoint.protocol == "v1":
+        answer = send_json(endpoint.url, v1_request(rows), host_header=endpoint.host_header, timeout=timeout)
+        return parse_v1_answer(answer, len(rows), endpoint.url)
+    raise ValueError(f"protocol: got {endpoint.protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+
+
+def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT) -> dict[str, Any]:
+    """`pulumi stack output --json` for the given (or the selected) stack, secrets left hidden."""
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets=false"]
+    if stack:
+        command += ["--stack", stack]
+    try:
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    except FileNotFoundError:
+        raise StackOutputsError("the pulumi CLI is not on PATH; install it, or pass --url instead of --stack") from None
+    except subprocess.TimeoutExpired:
+        raise StackOutputsError(f"`{' '.join(command)}` did not finish within 120 s") from None
+    if result.returncode != 0:
+        raise StackOutputsError(
+            f"`{' '.join(command)}` failed with exit code {result.returncode}: {_excerpt(result.stderr)}. "
+            "Check the stack name (`pulumi stack ls`) and that you are logged in to its backend."
+        )
+    try:
+        outputs = json.loads(result.stdout)
+    except ValueError:
+        raise StackOutputsError(f"`{' '.join(command)}` printed no JSON: {_excerpt(result.stdout)}") from None
+    if not isinstance(outputs, dict):
+        raise StackOutputsError(f"`{' '.join(command)}` printed {type(outputs).__name__}, not an object")
+    return outputs
+
+
+def resolve_endpoint(
+    *,
+    url: str | None,
+    stack: str | None,
+    host_header: str | None,
+    model_name: str | None,
+    protocol: str,
+) -> Endpoint:
+    """The endpoint from --url (a full inference URL or a base URL) or from the stack outputs.
+
+    A base URL is completed with the protocol's path for `model_name` (default mnist); the stack
+    outputs already hold full URLs. An explicit Host header wins over the stack's.
+    """
+    if url:
+        if "/v2/models/" not in url and "/v1/models/" not in url:
+            model = model_name or DEFAULT_MODEL_NAME
+            url = v2_infer_url(url, model) if protocol == "v2" else v1_predict_url(url, model)
+        return Endpoint(url=url, protocol=protocol, host_header=host_header)
+    names = train_mnist.load_repo_module(OUTPUTS_MODULE)
+    outputs = read_stack_outputs(stack)
+    key = names.INFER_URL if protocol == "v2" else names.PREDICT_URL
+    stack_url = outputs.get(key)
+    if not isinstance(stack_url, str) or not stack_url:
+        hint = (
+            " The serving runtime may not serve V1 (MLServer serves V2 only); try --protocol v2."
+            if protocol == "v1"
+            else " Has `pulumi up` finished for this stack?"
+        )
+        raise StackOutputsError(f"stack {stack or '(selected)'} has no '{key}' output.{hint}")
+    stack_host = outputs.get(names.HOST_HEADER)
+    return Endpoint(
+        url=stack_url,
+        protocol=protocol,
+        host_header=host_header or (stack_host if isinstance(stack_host, str) and stack_host else None),
+    )
+
+
+def _call(request: urllib.request.Request, url: str, timeout: float) -> tuple[int, str]:
+    try:
+        with _opener_for(url).open(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as error:
+        body = error.read().decode("utf-8", errors="replace")
+        raise _http_error(url, error.code, body) from None
+    except urllib.error.URLError as error:
+        # A connect timeout arrives wrapped in URLError; a read timeout arrives bare (below).
+        if isinstance(error.reason, TimeoutError):
+            raise _timeout_error(url, timeout) from None
+        raise _unreachable_error(url, str(error.reason)) from None
+    except TimeoutError:
+        raise _timeout_error(url, timeout) from None
+    except (OSError, http.client.HTTPException) as error:
+        raise _unreachable_error(url, f"connection failed mid-answer: {error!r}") from None
+
+
+def _timeout_error(url: str, timeout: float) -> EndpointError:
+    return EndpointError(
+        f"no answer within {timeout:g} s",
+        url=url,
+        check="the model may still be starting (Knative scales it from zero) or overloaded; "
+        "wait and retry, or raise the timeout",
+    )
+
+
+def _unreachable_error(url: str, reason: str) -> EndpointError:
+    return EndpointError(
+        f"the endpoint is unreachable ({reason})",
+        url=url,
+        check="that the server or cluster is running and the URL's host and port are right "
+        "(for a stack: `pulumi stack output infer_url` and the ingress address)",
+    )
+
+
+def _http_error(url: str, status: int, body: str) -> EndpointError:
+    if status == 404:
+        return EndpointError(
+            "wrong URL: nothing answers at this path",
+            url=url,
+            status=status,
+            body=body,
+            check="the path is /v2/models/<model>/infer (V2) or /v1/models/<model>:predict (V1), <model> "
+            "is the InferenceService name, the runtime serves that protocol, and through the ingress "
+            "the Host header (--host-header) is the InferenceService's host",
+        )
+    if status in (502, 503, 504):
+        return EndpointError(
+            "the model is not serving yet",
+            url=url,
+            status=status,
+            body=body,
+            check="the InferenceService may still be starting or scaling from zero; wait and retry "
+            "(`kubectl get inferenceservice -A`)",
+        )
+    return EndpointError(
+        "the server rejected the request",
+        url=url,
+        status=status,
+        body=body,
+        check="the body excerpt says why; requests must be FP32 tensors shaped [n, 784] scaled by "
+        "metrics.json's input_scale",
+    )
+
+
+def _labels(values: Any, count: int, url: str) -> list[int]:
+    if not isinstance(values, list) or len(values) != count:
+        got = f"{len(values)} values" if isinstance(values, list) else _excerpt(json.dumps(values))
+        raise _shape_error(url, f"expected {count} predicted labels, got {got}")
+    labels = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise _shape_error(url, f"expected integer labels 0-9, got {_excerpt(json.dumps(value))}")
+        labels.append(int(value))
+    return labels
+
+
+def _shape_error(url: str, detail: str) -> EndpointError:
+    return EndpointError(
+        f"the answer has the wrong shape: {detail}",
+        url=url,
+        check="that the URL serves the MNIST model (one label per digit) and --protocol matches the runtime",
+    )
+
+
+def _opener_for(url: str) -> urllib.request.OpenerDirector:
+    # A proxy from the environment can never reach a loopback address (kind, local servers).
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost" or _is_loopback(host):
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
