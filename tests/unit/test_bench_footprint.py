@@ -1,0 +1,309 @@
+"""scripts/bench_footprint.py: the request merge, the sums, the wait-chain computation, coverage of
+every platform Deployment by our values, and one end-to-end run of its --json output.
+
+The chart defaults in the script are upstream facts; these tests cannot re-read the charts, but they
+fail when a pin moves away from the version the facts were read at.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from decimal import Decimal
+
+import pytest
+
+from components.config import DeploymentMode
+from components.platform import knative
+from tests.harness import REPO, ProgramRun, Registered
+
+_SPEC = importlib.util.spec_from_file_location("bench_footprint", REPO / "scripts" / "bench_footprint.py")
+bench = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = bench  # dataclasses look their module up while the class is built
+_SPEC.loader.exec_module(bench)
+
+Requests = bench.Requests
+MiB = 2**20
+GiB = 2**30
+
+
+# --- The effective-request merge ---------------------------------------------------------------
+def test_our_value_wins_over_the_chart_default():
+    assert bench.effective(Requests("10m", "32Mi"), Requests("500m", "2048Mi")) == Requests("10m", "32Mi")
+
+
+def test_the_chart_default_is_used_where_ours_is_absent():
+    assert bench.effective(Requests(), Requests("100m", "128Mi")) == Requests("100m", "128Mi")
+
+
+def test_the_merge_is_per_resource_like_helm_and_the_knative_operator():
+    assert bench.effective(Requests(cpu="25m"), Requests("100m", "128Mi")) == Requests("25m", "128Mi")
+    assert bench.effective(Requests(memory="64Mi"), Requests("100m", "128Mi")) == Requests("100m", "64Mi")
+
+
+def test_neither_set_means_no_request():
+    merged = bench.effective(Requests(), Requests())
+    assert merged == Requests() and merged.millicores == 0 and merged.bytes == 0
+
+
+def test_requests_are_read_from_a_resources_block():
+    assert Requests.of({"requests": {"cpu": 1, "memory": "1Gi"}, "limits": {"cpu": "2"}}) == Requests("1", "1Gi")
+    assert Requests.of({"limits": {"cpu": "2"}}) == Requests()
+    assert Requests.of(None) == Requests()
+
+
+def test_a_workload_row_merges_our_values_over_its_default():
+    row = next(w for w in bench.WORKLOADS if w.name == "istiod")
+    assert row.default == Requests("500m", "2048Mi")
+    assert row.ours(DeploymentMode.KNATIVE) == Requests.of(bench.istio.istiod_values()["resources"])
+    assert row.effective(DeploymentMode.KNATIVE) == row.ours(DeploymentMode.KNATIVE)
+
+
+def test_a_row_our_values_do_not_set_keeps_the_default():
+    row = next(w for w in bench.WORKLOADS if w.name == "cleanup-serving-")
+    assert row.ours(DeploymentMode.KNATIVE) == Requests()
+    assert row.effective(DeploymentMode.KNATIVE) == Requests("100m", "100Mi")
+
+
+# --- Quantities and sums -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("requests", "millicores", "size"),
+    [
+        (Requests("250m", "256Mi"), 250, 256 * MiB),
+        (Requests("1", "1Gi"), 1000, GiB),
+        (Requests("0.5", "500M"), 500, 500 * 10**6),
+        (Requests("2", "64Ki"), 2000, 64 * 2**10),
+        (Requests("100m", "1G"), 100, 10**9),
+    ],
+)
+def test_quantities_are_parsed_with_their_units(requests, millicores, size):
+    assert requests.millicores == millicores
+    assert requests.bytes == size
+
+
+def test_quantities_sum_across_units():
+    summed = bench.total([Requests("250m", "256Mi"), Requests("1", "1Gi"), Requests("0.5", "500M"), Requests()])
+    assert summed.millicores == 1750
+    assert summed.bytes == 256 * MiB + GiB + 500 * 10**6
+
+
+def test_an_empty_sum_is_zero():
+    assert bench.total([]) == bench.Sum(Decimal(0), Decimal(0))
+
+
+@pytest.mark.parametrize("bad", [Requests(cpu="lots"), Requests(memory="12 apples")])
+def test_a_value_that_is_not_a_quantity_is_an_error(bad):
+    with pytest.raises(ValueError, match="not a"):
+        bench.total([bad])
+
+
+def test_component_sums_add_up_to_the_total():
+    for mode in bench.MODES:
+        figures = bench.footprint(mode)
+        assert bench.total(figures["components"].values()) == figures["total"]
+
+
+def test_standard_mode_leaves_out_knative_and_nothing_else():
+    knative_mode = bench.footprint(DeploymentMode.KNATIVE)
+    standard_mode = bench.footprint(DeploymentMode.STANDARD)
+    assert "knative" not in standard_mode["components"]
+    assert standard_mode["components"] == {k: v for k, v in knative_mode["components"].items() if k != "knative"}
+
+
+def test_jobs_are_transient_and_not_counted():
+    figures = bench.footprint(DeploymentMode.KNATIVE)
+    jobs = [w for w in figures["rows"] if w.kind == "Job"]
+    assert {w.name for w in figures["transient"]} == {w.name for w in jobs} != set()
+    deployments = [w for w in figures["rows"] if w.kind == "Deployment"]
+    assert figures["total"] == bench.total(w.effective(DeploymentMode.KNATIVE) for w in deployments)
+
+
+# --- Values paths --------------------------------------------------------------------------------
+def test_lookup_walks_keys_and_picks_list_entries_by_field():
+    document = {"a": {"b": 1}, "items": [{"name": "x", "inner": [{"container": "c", "v": 2}]}]}
+    assert bench.lookup(document, "a.b") == 1
+    assert bench.lookup(document, "items[name=x].inner[container=c].v") == 2
+    assert bench.lookup(document, "items[name=y].inner") is None
+    assert bench.lookup(document, "a.missing.deeper") is None
+    assert bench.lookup(document, "a.b.c") is None
+
+
+# --- Coverage: our values set every Deployment's requests --------------------------------------
+@pytest.mark.parametrize("mode", bench.MODES, ids=lambda m: m.value)
+def test_every_deployment_has_a_nonzero_request_set_by_our_values(mode):
+    deployments = [w for w in bench.footprint(mode)["rows"] if w.kind == "Deployment"]
+    assert deployments
+    for w in deployments:
+        ours = w.ours(mode)
+        assert ours.cpu is not None and ours.memory is not None, (
+            f"{w.values} sets no cpu/memory request at {w.path} for {w.name}/{w.container}"
+        )
+        assert w.effective(mode).millicores > 0 and w.effective(mode).bytes > 0
+
+
+def test_the_serving_rows_are_the_workloads_knative_py_overrides():
+    serving = {
+        (w.name, w.container)
+        for w in bench.WORKLOADS
+        if w.values == "knative.knative_serving(ip)" and w.kind == "Deployment"
+    }
+    assert serving == set(knative.SERVING_WORKLOADS)
+
+
+def test_every_row_names_its_source_at_a_tag_and_our_values_function():
+    for w in bench.WORKLOADS:
+        assert w.values in bench.OUR_VALUES
+        repo, _, rest = w.source.partition(":")
+        assert "/" in repo and "@" in rest, w.source
+
+
+def test_the_chart_defaults_were_read_at_the_pinned_versions():
+    assert bench.stale_facts() == []
+
+
+# --- The readiness-wait chain on a hand-built graph -----------------------------------------------
+RELEASE = "kubernetes:helm.sh/v3:Release"
+COMMAND = "command:local:Command"
+
+
+def _resource(name, type_, *, parent=None, depends_on=(), custom=True, annotations=None):
+    inputs = {"metadata": {"annotations": annotations}} if annotations else {}
+    return Registered(type_, name, custom, inputs, None, parent, list(depends_on))
+
+
+def _run(*resources) -> ProgramRun:
+    return ProgramRun({r.name: r for r in resources}, {}, set())
+
+
+def _platform_graph(*extra) -> ProgramRun:
+    """a -> b inside component `comp`; c depends on the component (so on a and b); a Namespace
+    between c and an awaited custom resource; a probe; a release whose parent depends on the probe."""
+    return _run(
+        _resource("cluster", "servebox:cluster:KindCluster", custom=False),
+        _resource("cluster-cluster", COMMAND, parent="cluster"),
+        _resource("comp", "servebox:platform:A", custom=False),
+        _resource("a", RELEASE, parent="comp"),
+        _resource("b", RELEASE, parent="comp", depends_on=["a"]),
+        _resource("c", RELEASE, depends_on=["comp"]),
+        _resource("ns", "kubernetes:core/v1:Namespace", depends_on=["c"]),
+        _resource("thing", "kubernetes:example.com/v1:Thing", depends_on=["ns"],
+                  annotations={bench.WAIT_FOR: "condition=Ready"}),
+        _resource("unawaited", "kubernetes:example.com/v1:Thing", depends_on=["thing"]),
+        _resource("x-webhook-ready", COMMAND, depends_on=["thing"]),
+        _resource("comp2", "servebox:platform:B", custom=False, depends_on=["x-webhook-ready"]),
+        _resource("e", RELEASE, parent="comp2"),
+        _resource("z", RELEASE),
+        *extra,
+    )  # fmt: skip
+
+
+def test_waits_are_releases_awaited_custom_resources_and_probes():
+    waits, left_out = bench.classify(_platform_graph())
+    assert set(waits) == {"a", "b", "c", "thing", "x-webhook-ready", "e", "z"}
+    assert left_out == {"cluster-cluster": "cluster creation (kind), not a platform wait"}
+
+
+def test_a_dependency_on_a_component_waits_for_all_its_descendants():
+    run = _platform_graph()
+    assert bench.longest_chain(["a", "b", "c"], run.waits_on) == ["a", "b", "c"]
+
+
+def test_the_chain_follows_dependencies_through_non_waits_and_parents():
+    result = bench.chains(_platform_graph())
+    assert result["platform"] == ["a", "b", "c", "thing", "x-webhook-ready", "e"]
+    assert result["with_model"] is None
+
+
+def test_model_waits_give_a_second_chain_and_stay_out_of_the_platform_chain():
+    run = _platform_graph(
+        _resource("model", "servebox:model:Model", custom=False, depends_on=["e"]),
+        _resource("model-isvc", "kubernetes:serving.kserve.io/v1beta1:InferenceService", parent="model"),
+        _resource("model-smoke-test", COMMAND, parent="model", depends_on=["model-isvc"]),
+    )
+    result = bench.chains(run)
+    assert result["platform"] == ["a", "b", "c", "thing", "x-webhook-ready", "e"]
+    assert result["with_model"] == [*result["platform"], "model-isvc", "model-smoke-test"]
+
+
+def test_equal_chains_are_broken_by_name():
+    run = _run(
+        _resource("q", RELEASE),
+        _resource("p", RELEASE),
+        _resource("r", RELEASE, depends_on=["q", "p"]),
+    )
+    assert bench.longest_chain(["p", "q", "r"], run.waits_on) == ["p", "r"]
+
+
+def test_no_waits_is_an_empty_chain():
+    assert bench.longest_chain([], lambda name: set()) == []
+
+
+def test_a_cycle_is_an_error():
+    edges = {"a": {"b"}, "b": {"a"}}
+    with pytest.raises(ValueError, match="cycle"):
+        bench.longest_chain(["a", "b"], lambda name: edges[name])
+
+
+# --- The script end to end ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def json_report() -> dict:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = bench.main(["--json"])
+    assert code == 0
+    return json.loads(out.getvalue())
+
+
+def test_json_has_the_figures(json_report):
+    assert set(json_report) == {"versions", "stale_facts", "modes"}
+    assert set(json_report["modes"]) == {"knative", "standard"}
+    for mode in json_report["modes"].values():
+        assert {
+            "workloads", "transient", "components", "total", "chart_defaults_total",
+            "chain", "chain_with_model", "waits", "left_out_of_chain", "targets",
+        } <= set(mode)  # fmt: skip
+        assert set(mode["total"]) == {"cpu_millicores", "vcpu", "memory_bytes", "memory_mib", "memory_gib"}
+        assert set(mode["targets"]) == {"cpu", "memory", "chain"}
+        for row in mode["workloads"]:
+            assert {"component", "workload", "container", "values_path", "chart_default", "effective"} <= set(row)
+            assert row["chart_default_source"].count("@") == 1
+
+
+def test_json_chains_as_the_program_builds_them(json_report):
+    knative_chain = json_report["modes"]["knative"]["chain"]
+    standard_chain = json_report["modes"]["standard"]["chain"]
+    assert knative_chain["length"] == 5 == len(knative_chain["chain"])
+    assert standard_chain["length"] == 4 == len(standard_chain["chain"])
+    assert (
+        knative_chain["chain"][-3:]
+        == standard_chain["chain"][-3:]
+        == [
+            "platform-kserve-resources",
+            "platform-kserve-webhook-ready",
+            "platform-kserve-runtime-configs",
+        ]
+    )
+    assert "platform-knative-serving" in knative_chain["chain"]
+    for mode in json_report["modes"].values():
+        assert "cluster-cluster" in mode["left_out_of_chain"]
+        assert "cluster-cluster" not in mode["waits"]
+
+
+def test_json_totals_match_the_rows(json_report):
+    for mode in json_report["modes"].values():
+        rows = mode["workloads"]
+        assert mode["total"]["cpu_millicores"] == sum(r["effective"]["cpu_millicores"] for r in rows)
+        assert mode["total"]["memory_bytes"] == sum(r["effective"]["memory_bytes"] for r in rows)
+
+
+def test_a_missed_target_is_printed_and_still_exits_zero(monkeypatch, capsys):
+    fake_chain = {"platform": list("abcdefg"), "with_model": None, "waits": {}, "left_out": {}}
+    monkeypatch.setattr(bench, "program_chains", lambda: {mode: fake_chain for mode in bench.MODES})
+    monkeypatch.setattr(bench, "TARGET_CPU_MILLICORES", Decimal(1))
+    assert bench.main([]) == 0
+    text = capsys.readouterr().out
+    assert "MISS" in text and "chain 7 MISS" in text
