@@ -12,11 +12,12 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,13 +197,38 @@ def predict(endpoint: Endpoint, rows: Sequence[Sequence[float]], *, timeout: flo
     raise ValueError(f"protocol: got {endpoint.protocol!r}; expected one of {', '.join(PROTOCOLS)}")
 
 
+def local_backend_env(environ: Mapping[str, str], repo: Path = train_mnist.REPO_ROOT) -> dict[str, str]:
+    """What scripts/pulumi-backend.sh sets when there is no Pulumi login, or {} when there is one.
+
+    Without a login, scripts/up.sh keeps state in .pulumi-state/ with a passphrase file beside it;
+    reading outputs must look in the same place.
+    """
+    if environ.get("PULUMI_BACKEND_URL") or environ.get("PULUMI_ACCESS_TOKEN"):
+        return {}
+    credentials = Path(environ.get("PULUMI_HOME") or Path.home() / ".pulumi") / "credentials.json"
+    try:
+        if '"current"' in credentials.read_text():
+            return {}
+    except OSError:
+        pass
+    state = repo / ".pulumi-state"
+    if not state.is_dir():
+        return {}
+    env = {"PULUMI_BACKEND_URL": f"file://{state}"}
+    passphrase = state / "passphrase"
+    if not (environ.get("PULUMI_CONFIG_PASSPHRASE") or environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")) and passphrase.is_file():
+        env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase)
+    return env
+
+
 def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT) -> dict[str, Any]:
     """`pulumi stack output --json` for the given (or the selected) stack, secrets left hidden."""
     command = ["pulumi", "stack", "output", "--json", "--show-secrets=false"]
     if stack:
         command += ["--stack", stack]
+    env = {**os.environ, **local_backend_env(os.environ, cwd)}
     try:
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False, env=env)
     except FileNotFoundError:
         raise StackOutputsError("the pulumi CLI is not on PATH; install it, or pass --url instead of --stack") from None
     except subprocess.TimeoutExpired:

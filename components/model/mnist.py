@@ -21,7 +21,6 @@ import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 
-from components import versions
 from components.config import DeploymentMode, ModelSettings, SmokeTestSettings
 from components.model import runtime
 from components.model.artifact import Artifact

@@ -292,3 +292,52 @@ def test_base_url_is_completed_for_the_protocol() -> None:
         mnist_client.resolve_endpoint(url=full, stack=None, host_header=None, model_name=None, protocol="v2").url
         == full
     )
+
+
+# --- Which Pulumi backend the client reads outputs from -------------------------------------------
+
+
+def _state(tmp_path: Path, passphrase: bool = True) -> Path:
+    state = tmp_path / ".pulumi-state"
+    state.mkdir()
+    if passphrase:
+        (state / "passphrase").write_text("x\n")
+    return tmp_path
+
+
+def test_without_a_login_outputs_come_from_the_repo_state(tmp_path):
+    repo = _state(tmp_path)
+    env = mnist_client.local_backend_env({"PULUMI_HOME": str(tmp_path / "home")}, repo)
+    assert env == {
+        "PULUMI_BACKEND_URL": f"file://{repo / '.pulumi-state'}",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(repo / ".pulumi-state" / "passphrase"),
+    }
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PULUMI_BACKEND_URL": "s3://bucket"},
+        {"PULUMI_ACCESS_TOKEN": "pul-x"},
+    ],
+)
+def test_a_chosen_backend_is_left_alone(tmp_path, environ):
+    assert mnist_client.local_backend_env({**environ, "PULUMI_HOME": str(tmp_path)}, _state(tmp_path)) == {}
+
+
+def test_a_pulumi_login_is_left_alone(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "credentials.json").write_text('{"current": "https://api.pulumi.com"}')
+    assert mnist_client.local_backend_env({"PULUMI_HOME": str(home)}, _state(tmp_path)) == {}
+
+
+def test_a_passphrase_the_user_set_wins(tmp_path):
+    env = mnist_client.local_backend_env(
+        {"PULUMI_HOME": str(tmp_path / "home"), "PULUMI_CONFIG_PASSPHRASE": "mine"}, _state(tmp_path)
+    )
+    assert set(env) == {"PULUMI_BACKEND_URL"}
+
+
+def test_no_repo_state_means_no_change(tmp_path):
+    assert mnist_client.local_backend_env({"PULUMI_HOME": str(tmp_path)}, tmp_path) == {}

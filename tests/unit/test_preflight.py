@@ -1,15 +1,14 @@
 """scripts/preflight.py: every check, fed fake host facts, on each of its OK / WARN / FAIL paths.
 
 No tool is needed: the checks are pure functions of `HostFacts`. The port check binds real
-sockets on 127.0.0.1, and `gather_facts` runs against a fake command runner. The last tests check
-scripts/up.sh with `bash -n` and, when installed, shellcheck.
+sockets on 127.0.0.1, and `gather_facts` runs against a fake command runner. The shell scripts
+are checked in test_shell_scripts.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -887,25 +886,3 @@ def test_main_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # --- scripts/up.sh -----------------------------------------------------------------------------------
-
-UP_SH = REPO / "scripts" / "up.sh"
-
-
-def test_up_sh_is_valid_bash() -> None:
-    bash = shutil.which("bash")
-    if bash is None:
-        pytest.skip("bash is not installed")
-    done = subprocess.run([bash, "-n", str(UP_SH)], check=False, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-
-
-def test_up_sh_passes_shellcheck() -> None:
-    shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck / brew install shellcheck)")
-    # -x follows `source scripts/venv.sh` (the path is the repo root's, hence cwd), as up.sh's
-    # `# shellcheck source=` directive asks; without it shellcheck stops at SC1091.
-    done = subprocess.run(
-        [shellcheck, "-x", str(UP_SH)], check=False, capture_output=True, text=True, timeout=60, cwd=REPO
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
