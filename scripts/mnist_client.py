@@ -9,6 +9,7 @@ same split and seed as training, so they were never trained on) and draws them a
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import ipaddress
 import json
@@ -219,6 +220,15 @@ def local_backend_env(environ: Mapping[str, str], repo: Path = train_mnist.REPO_
     if not (environ.get("PULUMI_CONFIG_PASSPHRASE") or environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")) and passphrase.is_file():
         env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase)
     return env
+
+
+def add_endpoint_arguments(parser: argparse.ArgumentParser, url_help: str) -> None:
+    """The options that say where the model is: a stack's outputs or a URL (resolve_endpoint)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="Pulumi stack to read the endpoint from (default: the selected stack)")
+    where.add_argument("--url", help=url_help)
+    parser.add_argument("--host-header", help="Host header to send (needed through the Istio ingress)")
+    parser.add_argument("--model", help=f"model name that completes a base --url (default {DEFAULT_MODEL_NAME})")
 
 
 def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT) -> dict[str, Any]:

@@ -22,13 +22,7 @@ import mnist_client
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return 0 when the model answered, 2 when it could not be asked."""
     parser = argparse.ArgumentParser(description="Send held-out MNIST digits to the model and show the answers.")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", help="Pulumi stack to read the endpoint from (default: the selected stack)")
-    where.add_argument("--url", help="inference URL, or a base URL completed with --model and --protocol")
-    parser.add_argument("--host-header", help="Host header to send (needed through the Istio ingress)")
-    parser.add_argument(
-        "--model", help=f"model name that completes a base --url (default {mnist_client.DEFAULT_MODEL_NAME})"
-    )
+    mnist_client.add_endpoint_arguments(parser, "inference URL, or a base URL completed with --model and --protocol")
     parser.add_argument("--count", type=int, default=5, help="digits to send (default 5)")
     parser.add_argument(
         "--protocol", choices=mnist_client.PROTOCOLS, default="v2", help="inference protocol (default v2)"

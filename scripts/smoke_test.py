@@ -125,13 +125,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return one of the EXIT_* codes."""
     parser = argparse.ArgumentParser(description="Wait for the MNIST endpoint, score digits, fail below a threshold.")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", help="Pulumi stack to read the endpoint from (default: the selected stack)")
-    where.add_argument("--url", help="V2 infer URL, or a base URL completed with --model")
-    parser.add_argument("--host-header", help="Host header to send (needed through the Istio ingress)")
-    parser.add_argument(
-        "--model", help=f"model name that completes a base --url (default {mnist_client.DEFAULT_MODEL_NAME})"
-    )
+    mnist_client.add_endpoint_arguments(parser, "V2 infer URL, or a base URL completed with --model")
     parser.add_argument("--count", type=int, default=20, help="held-out digits to score (default 20)")
     parser.add_argument("--min-accuracy", type=float, default=0.8, help="fail below this accuracy (default 0.8)")
     parser.add_argument(

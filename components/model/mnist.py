@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 
+from components import kube
 from components.config import DeploymentMode, ModelSettings, SmokeTestSettings
+from components.local import PROJECT_DIR, project_python
 from components.model import runtime
 from components.model.artifact import Artifact
 from components.naming import component_type, standard_labels
-from components.platform import helm
 from components.platform.kserve import model_host
 from components.storage.minio import REGION, StoredObject
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 class ModelStore(Protocol):
@@ -117,11 +115,9 @@ def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSett
     It calls the ingress by address with the Host header, so a resolver that refuses to answer
     sslip.io names with 127.0.0.1 (DNS rebinding protection) cannot fail a working platform.
     """
-    python = Path(sys.executable)
-    shown = python.relative_to(PROJECT_DIR) if python.is_relative_to(PROJECT_DIR) else python
     return shlex.join(
         [
-            str(shown),
+            project_python(),
             "scripts/smoke_test.py",
             "--url",
             f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
@@ -199,10 +195,7 @@ class MnistModel(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         model = args.settings
 
-        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(resources)))
-
-        ns = helm.namespace(f"{name}-namespace", model.namespace, standard_labels("models"), child)
+        ns = kube.namespace(f"{name}-namespace", model.namespace, standard_labels("models"), child)
         stored = args.store.upload(
             f"{name}-upload", str(args.artifact.model_path), f"mnist/{args.artifact.key[:16]}/model.joblib", self
         )
@@ -234,36 +227,26 @@ class MnistModel(pulumi.ComponentResource):
         runtime_manifest = runtime.serving_runtime(
             model.namespace, model.cpu_request, model.memory_request, model.cpu_limit, model.memory_limit
         )
-        serving_runtime = k8s.apiextensions.CustomResource(
+        serving_runtime = kube.custom_resource(
             f"{name}-runtime",
+            runtime_manifest,
             api_version=runtime_manifest["apiVersion"],
             kind=runtime_manifest["kind"],
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=runtime.RUNTIME_NAME,
-                namespace=ns.metadata.name,
-                labels=runtime_manifest["metadata"]["labels"],
-                annotations=runtime_manifest["metadata"]["annotations"],
-            ),
-            spec=runtime_manifest["spec"],
+            namespace=ns.metadata.name,
             # ServingRuntimes go through KServe's webhook.
-            opts=after(args.serving_ready),
+            opts=kube.after(child, args.serving_ready),
         )
         manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
             lambda values: inference_service(model, args.deployment_mode, values[0], values[1])
         )
-        isvc = k8s.apiextensions.CustomResource(
+        isvc = kube.custom_resource(
             f"{name}-isvc",
+            manifest,
             api_version="serving.kserve.io/v1beta1",
             kind="InferenceService",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=model.name,
-                namespace=ns.metadata.name,
-                labels=manifest["metadata"]["labels"],
-                annotations=manifest["metadata"]["annotations"],
-            ),
-            spec=manifest["spec"],
+            namespace=ns.metadata.name,
             opts=pulumi.ResourceOptions.merge(
-                after(args.serving_ready, serving_runtime, stored.resource, credentials),
+                kube.after(child, args.serving_ready, serving_runtime, stored.resource, credentials),
                 pulumi.ResourceOptions(
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
@@ -286,7 +269,7 @@ class MnistModel(pulumi.ComponentResource):
                 dir=str(PROJECT_DIR),
                 # Runs again whenever what is served changes; otherwise once.
                 triggers=[stored.uri, json.dumps(inference_service(model, args.deployment_mode, "", ""), sort_keys=True)],
-                opts=after(isvc, args.ingress_gateway),
+                opts=kube.after(child, isvc, args.ingress_gateway),
             )
         self.model_uri = stored.uri
         self.service_account = account.metadata.name

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import versions
+from components import kube, versions
 from components.naming import component_type, standard_labels
 from components.platform import helm
 
@@ -51,7 +51,7 @@ class CertManager(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "CertManager"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = helm.namespace(f"{name}-namespace", NAMESPACE, standard_labels("cert-manager"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("cert-manager"), child)
         self.release = helm.release(
             f"{name}-release",
             versions.CERT_MANAGER,

@@ -47,13 +47,3 @@ def release(
         opts=opts,
     )
 
-
-def namespace(
-    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
-) -> k8s.core.v1.Namespace:
-    """A namespace owned by the stack (created by up, deleted by destroy)."""
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
-        opts=opts,
-    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import versions
+from components import kube, versions
 from components.cluster.base import IngressExposure
 from components.naming import component_type, standard_labels
 from components.platform import helm
@@ -91,7 +91,7 @@ class Istio(pulumi.ComponentResource):
     def __init__(self, name: str, args: IstioArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Istio"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = helm.namespace(f"{name}-namespace", NAMESPACE, standard_labels("istio"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("istio"), child)
 
         def step(role: str, chart: versions.Chart, release_name: str, values: dict, after: list) -> k8s.helm.v3.Release:
             return helm.release(

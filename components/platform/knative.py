@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import versions
+from components import kube, versions
 from components.naming import component_type, sslip_domain, standard_labels
 from components.platform import helm
 
@@ -93,7 +93,7 @@ class Knative(pulumi.ComponentResource):
     def __init__(self, name: str, args: KnativeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Knative"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        operator_ns = helm.namespace(
+        operator_ns = kube.namespace(
             f"{name}-operator-namespace", OPERATOR_NAMESPACE, standard_labels("knative-operator"), child
         )
         operator = helm.release(
@@ -105,28 +105,21 @@ class Knative(pulumi.ComponentResource):
             timeout_seconds=args.timeout_seconds,
             opts=child,
         )
-        serving_ns = helm.namespace(
+        serving_ns = kube.namespace(
             f"{name}-serving-namespace", SERVING_NAMESPACE, standard_labels("knative-serving"), child
         )
-        manifest = pulumi.Output.from_input(args.ingress_ip).apply(knative_serving)
-        self.serving = k8s.apiextensions.CustomResource(
+        self.serving = kube.custom_resource(
             f"{name}-serving",
+            pulumi.Output.from_input(args.ingress_ip).apply(knative_serving),
             api_version="operator.knative.dev/v1beta1",
             kind="KnativeServing",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="knative-serving",
-                namespace=serving_ns.metadata.name,
-                labels=manifest["metadata"]["labels"],
-                annotations=manifest["metadata"]["annotations"],
-            ),
-            spec=manifest["spec"],
+            namespace=serving_ns.metadata.name,
             opts=pulumi.ResourceOptions.merge(
-                child,
+                kube.after(child, operator, args.istio_crds),
                 pulumi.ResourceOptions(
-                    depends_on=[operator, args.istio_crds],
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
-                    ),
+                    )
                 ),
             ),
         )

@@ -11,16 +11,15 @@ https://kserve.github.io/website/docs/admin-guide/serverless
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 
-from components import versions
+from components import kube, versions
 from components.config import DeploymentMode
+from components.local import PROJECT_DIR, project_python
 from components.manifests import render
 from components.naming import component_type, sslip_domain, standard_labels
 from components.platform import helm
@@ -29,7 +28,6 @@ from components.platform.webhook_probe import KUBECONFIG_ENV
 
 NAMESPACE = "kserve"
 WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 MODEL_HOST_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
 
 
@@ -85,12 +83,8 @@ def webhook_probe_manifest() -> str:
 
 def probe_command(timeout_seconds: int) -> str:
     """Shell command that runs the webhook probe with this project's Python."""
-    python = Path(sys.executable)
-    # Relative to the project when it is the project's virtualenv, so that the command (an input
-    # of the resource) does not change from one checkout to another.
-    shown = python.relative_to(PROJECT_DIR) if python.is_relative_to(PROJECT_DIR) else python
     return (
-        f"{shown} -m components.platform.webhook_probe --plural clusterservingruntimes "
+        f"{project_python()} -m components.platform.webhook_probe --plural clusterservingruntimes "
         f"--service {WEBHOOK_SERVICE} --timeout {timeout_seconds}"
     )
 
@@ -129,12 +123,7 @@ class KServe(pulumi.ComponentResource):
             raise ValueError("KServeArgs.knative_serving is required in Knative mode and only there")
         child = pulumi.ResourceOptions(parent=self)
 
-        def after(*resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None])
-            )
-
-        ns = helm.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child)
         crds = helm.release(
             f"{name}-crd",
             versions.KSERVE_CRD,
@@ -154,7 +143,7 @@ class KServe(pulumi.ComponentResource):
             namespace=ns.metadata.name,
             values=values,
             timeout_seconds=args.timeout_seconds,
-            opts=after(crds, args.cert_manager, args.istio_crds, args.knative_serving),
+            opts=kube.after(child, crds, args.cert_manager, args.istio_crds, args.knative_serving),
         )
         self.webhook_ready = command.local.Command(
             f"{name}-webhook-ready",
@@ -162,7 +151,7 @@ class KServe(pulumi.ComponentResource):
             stdin=webhook_probe_manifest(),
             environment={KUBECONFIG_ENV: pulumi.Output.secret(args.kubeconfig)},
             dir=str(PROJECT_DIR),
-            opts=after(controller),
+            opts=kube.after(child, controller),
         )
         self.runtimes = helm.release(
             f"{name}-runtime-configs",
@@ -171,6 +160,6 @@ class KServe(pulumi.ComponentResource):
             namespace=ns.metadata.name,
             values=runtime_configs_values(),
             timeout_seconds=args.timeout_seconds,
-            opts=after(self.webhook_ready),
+            opts=kube.after(child, self.webhook_ready),
         )
         self.register_outputs({"runtimes": self.runtimes.status})

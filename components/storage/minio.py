@@ -18,10 +18,9 @@ import pulumi_kubernetes as k8s
 import pulumi_minio as minio
 import pulumi_random as random
 
-from components import versions
+from components import kube, versions
 from components.cluster.kind import STORE_NODE_PORT
 from components.naming import component_type, standard_labels
-from components.platform import helm
 
 NAMESPACE = "model-store"
 SERVICE = "minio"
@@ -83,7 +82,7 @@ class MinioStore(pulumi.ComponentResource):
         super().__init__(component_type("storage", "MinioStore"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = standard_labels("minio", versions.MINIO.tag)
-        ns = helm.namespace(f"{name}-namespace", NAMESPACE, labels, child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child)
         root_password = random.RandomPassword(f"{name}-root-password", length=32, special=False, opts=child)
         # Secret on our side too, not only because the random provider marks it so.
         root_secret = pulumi.Output.secret(root_password.result)
@@ -183,7 +182,7 @@ class MinioStore(pulumi.ComponentResource):
             minio_password=root_secret,
             minio_region=REGION,
             minio_ssl=False,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server, service])),
+            opts=kube.after(child, server, service),
         )
         in_store = pulumi.ResourceOptions(parent=self, provider=self._provider)
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket, acl="private", force_destroy=True, opts=in_store)

@@ -1,0 +1,55 @@
+"""Small building blocks shared by the components that create Kubernetes objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+def after(opts: pulumi.ResourceOptions, *resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
+    """`opts` plus explicit dependencies on `resources` (None entries are ignored)."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None]))
+
+
+def namespace(
+    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Namespace:
+    """A namespace owned by the stack (created by up, deleted by destroy)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
+        opts=opts,
+    )
+
+
+def custom_resource(
+    resource_name: str,
+    manifest: pulumi.Input[Mapping[str, Any]],
+    *,
+    api_version: str,
+    kind: str,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """A custom resource from a manifest built (and schema-tested) as a plain dict.
+
+    `namespace` is passed separately so that the resource depends on the Namespace resource.
+    """
+    manifest = pulumi.Output.from_input(manifest)
+    metadata = manifest["metadata"]
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=api_version,
+        kind=kind,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=metadata["name"],
+            namespace=namespace,
+            labels=metadata["labels"],
+            annotations=metadata["annotations"],
+        ),
+        spec=manifest["spec"],
+        opts=opts,
+    )
