@@ -1,5 +1,5 @@
-"""Platform footprint: the CPU and memory every platform workload requests, and the longest chain of
-readiness waits in the install graph.
+"""Platform footprint: the CPU and memory every platform workload requests, with the sample model on
+top, and the longest chain of readiness waits in the install graph.
 
     python scripts/bench_footprint.py           # tables, totals, chains and targets
     python scripts/bench_footprint.py --json    # the same figures for machines
@@ -15,6 +15,18 @@ component modules' own functions; the chart defaults are upstream facts kept in 
 with the file and tag it was read from. Every workload runs one replica: istiod and the gateway
 with our `replicaCount: 1` and autoscaling off, Knative's activator and webhook at their HPAs'
 `minReplicas: 1`, the rest have no replica setting or `1` at the pinned versions.
+
+On kind the platform includes the model store: MinIO (components/storage/minio.py), installed in
+both modes. It is our own Deployment, not a chart, so it has no default: its requests are
+`minio.SERVER_RESOURCES` as they are, and they count in the platform totals. The sample model's
+predictor runs on the same node: its `kserve-container`, as components/model/runtime.py builds the
+ServingRuntime from the model config at its Pulumi.yaml defaults (modelCpuRequest,
+modelMemoryRequest, which the InferenceService sets too; one replica, modelMinReplicas' default). It
+is not platform: it is reported on a line of its own and in "with the sample model" totals, and the
+targets apply to the platform totals.
+What the predictor pod runs besides that container is left out: KServe's storage-initializer is an
+init container (done before the predictor starts) and, in Knative mode, Knative injects its
+queue-proxy sidecar with Knative's own defaults, which nothing here sets.
 
 Jobs (cert-manager's startupapicheck hook, Knative Serving's post-install jobs) finish during the
 install: they are listed as transient and left out of the totals.
@@ -48,9 +60,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from components import versions
 from components.cluster import kind
 from components.cluster.base import IngressExposure
-from components.config import DeploymentMode, cpu_millicores, memory_bytes
+from components.config import DeploymentMode, cpu_millicores, memory_bytes, parse_settings, project_name
+from components.model import runtime
 from components.naming import component_type
 from components.platform import cert_manager, istio, knative, kserve
+from components.storage import minio
 
 MODES = (DeploymentMode.KNATIVE, DeploymentMode.STANDARD)
 
@@ -64,6 +78,10 @@ TARGET_CHAIN = 5
 INGRESS_IP = kind.LOOPBACK
 KIND_EXPOSURE = IngressExposure(service_type="NodePort", http_node_port=kind.GATEWAY_HTTP_NODE_PORT)
 
+# The sample model as the program builds it from config left at the Pulumi.yaml defaults (what
+# parse_settings fills in for every key not set; the stack name plays no part in it).
+SAMPLE_MODEL = parse_settings({}, project=project_name(), stack="kind").model
+
 # Our values, by the function that builds them: the only place the figures are read from.
 OUR_VALUES: dict[str, Callable[[DeploymentMode], Mapping[str, Any]]] = {
     "cert_manager.chart_values()": lambda mode: cert_manager.chart_values(),
@@ -72,6 +90,14 @@ OUR_VALUES: dict[str, Callable[[DeploymentMode], Mapping[str, Any]]] = {
     "knative.operator_values()": lambda mode: knative.operator_values(),
     "knative.knative_serving(ip)": lambda mode: knative.knative_serving(INGRESS_IP),
     "kserve.resources_values(mode, ip)": lambda mode: kserve.resources_values(mode, INGRESS_IP),
+    "minio.SERVER_RESOURCES": lambda mode: minio.SERVER_RESOURCES,
+    "runtime.serving_runtime(config defaults)": lambda mode: runtime.serving_runtime(
+        SAMPLE_MODEL.namespace,
+        SAMPLE_MODEL.cpu_request,
+        SAMPLE_MODEL.memory_request,
+        SAMPLE_MODEL.cpu_limit,
+        SAMPLE_MODEL.memory_limit,
+    ),
 }
 
 
@@ -160,9 +186,11 @@ def lookup(document: Any, path: str) -> Any | None:
     """The node at `path` in `document`, or None where any step is absent.
 
     `a.b` walks mappings; `items[name=x]` picks the list entry whose `name` is `x` (how Knative's
-    `spec.workloads[...].resources[...]` override entries are addressed).
+    `spec.workloads[...].resources[...]` override entries are addressed); `""` is the document itself.
     """
     node = document
+    if path == "":
+        return node
     for part in path.split("."):
         match = _PART.fullmatch(part)
         if not match:
@@ -215,8 +243,10 @@ class Workload:
     default: Requests
     """The chart's (or manifest's) requests at the pinned version; empty where it sets none."""
     source: str
-    """Where `default` was read: owner/repo:path@tag."""
+    """Where `default` was read: owner/repo:path@tag; for our own manifests, the module building it."""
     knative_only: bool = False
+    own: bool = False
+    """Our own manifest, not a chart's: there is no default (`default` stays empty)."""
 
     def ours(self, mode: DeploymentMode) -> Requests:
         return Requests.of(lookup(OUR_VALUES[self.values](mode), self.path))
@@ -226,6 +256,10 @@ class Workload:
 
     def in_mode(self, mode: DeploymentMode) -> bool:
         return mode is DeploymentMode.KNATIVE or not self.knative_only
+
+
+def _own(component: str, name: str, container: str, values: str, path: str, source: str) -> Workload:
+    return Workload(component, "Deployment", name, container, values, path, Requests(), source, own=True)
 
 
 def _serving(name: str, container: str, default: Requests, source: str, kind_: str = "Deployment") -> Workload:
@@ -288,6 +322,14 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("kserve", "Deployment", "kserve-controller-manager", "kube-rbac-proxy",
              "kserve.resources_values(mode, ip)", "kserve.controller.rbacProxy.resources",
              Requests("100m", "300Mi"), _KSERVE),
+    # The model store on kind, both modes: our own Deployment, its resources as minio.py sets them.
+    _own("store", "minio", "minio", "minio.SERVER_RESOURCES", "", "components/storage/minio.py"),
+)  # fmt: skip
+
+# Not platform: the sample model's predictor, one replica, at the config defaults (both modes).
+MODEL_WORKLOADS: tuple[Workload, ...] = (
+    _own("model", f"{SAMPLE_MODEL.name}-predictor", "kserve-container", "runtime.serving_runtime(config defaults)",
+         "spec.containers[name=kserve-container].resources", "components/model/runtime.py"),
 )  # fmt: skip
 
 
@@ -300,19 +342,27 @@ def stale_facts() -> list[str]:
     ]
 
 
-def footprint(mode: DeploymentMode, workloads: Iterable[Workload] = WORKLOADS) -> dict[str, Any]:
-    """Rows, per-component sums and totals of one deployment mode."""
+def footprint(
+    mode: DeploymentMode, workloads: Iterable[Workload] = WORKLOADS, model: Iterable[Workload] = MODEL_WORKLOADS
+) -> dict[str, Any]:
+    """Rows, per-component sums and totals of one deployment mode; the sample model on top."""
     rows = [w for w in workloads if w.in_mode(mode)]
     deployments = [w for w in rows if w.kind == "Deployment"]
     components: dict[str, Sum] = {}
     for w in deployments:
         components[w.component] = components.get(w.component, Sum()) + w.effective(mode)
+    platform = total(w.effective(mode) for w in deployments)
+    model_rows = [w for w in model if w.in_mode(mode)]
+    model_sum = total(w.effective(mode) for w in model_rows)
     return {
         "rows": rows,
         "transient": [w for w in rows if w.kind != "Deployment"],
         "components": components,
-        "total": total(w.effective(mode) for w in deployments),
+        "total": platform,
         "chart_defaults_total": total(w.default for w in deployments),
+        "model_rows": model_rows,
+        "model": model_sum,
+        "total_with_model": platform + model_sum,
     }
 
 
@@ -454,8 +504,9 @@ def report(figures: dict[DeploymentMode, dict[str, Any]], waits: dict[Deployment
             "values": w.values,
             "values_path": w.path,
             "ours": requests(w.ours(mode)),
-            "chart_default": requests(w.default),
-            "chart_default_source": w.source,
+            "chart_default": None if w.own else requests(w.default),
+            "chart_default_source": None if w.own else w.source,
+            "own_manifest": w.source if w.own else None,
             "effective": requests(w.effective(mode)),
         }
 
@@ -469,6 +520,8 @@ def report(figures: dict[DeploymentMode, dict[str, Any]], waits: dict[Deployment
             "components": {name: sums(s) for name, s in f["components"].items()},
             "total": sums(f["total"]),
             "chart_defaults_total": sums(f["chart_defaults_total"]),
+            "model": {"workloads": [row(w, mode) for w in f["model_rows"]], "total": sums(f["model"])},
+            "total_with_model": sums(f["total_with_model"]),
             "chain": {"length": len(chain), "chain": chain},
             "chain_with_model": None
             if c["with_model"] is None
@@ -500,28 +553,34 @@ def render_text(data: dict) -> str:
     pins = data["versions"]
     out(
         f"servebox platform footprint - cert-manager {pins['cert_manager']}, Istio {pins['istio']}, "
-        f"Knative {pins['knative_serving']}, KServe {pins['kserve']}"
+        f"Knative {pins['knative_serving']}, KServe {pins['kserve']}; store {pins['minio'].rsplit('/', 1)[-1]}"
     )
     for problem in data["stale_facts"]:
         out(f"WARNING: {problem}")
     out("")
     out("Requests per container, one replica each: ours over the chart's default (- = not set).")
     sources: list[str] = []
+    own: dict[str, str] = {}
 
     def table(rows: list[dict], title: str) -> None:
         header = ("component", "workload", "container", "ours", "default", "effective", "set at (our values)")
         cells = []
         for r in rows:
-            if r["chart_default_source"] not in sources:
-                sources.append(r["chart_default_source"])
-            ref = sources.index(r["chart_default_source"]) + 1
+            if r["chart_default"] is None:
+                own[f"{r['component']} {r['workload']}/{r['container']}"] = r["own_manifest"]
+                default = "none (own)"
+            else:
+                if r["chart_default_source"] not in sources:
+                    sources.append(r["chart_default_source"])
+                ref = sources.index(r["chart_default_source"]) + 1
+                default = f"{r['chart_default']['cpu'] or '-'}/{r['chart_default']['memory'] or '-'} [{ref}]"
             cells.append(
                 (
                     r["component"],
                     r["workload"],
                     r["container"],
                     f"{r['ours']['cpu'] or '-'}/{r['ours']['memory'] or '-'}",
-                    f"{r['chart_default']['cpu'] or '-'}/{r['chart_default']['memory'] or '-'} [{ref}]",
+                    default,
                     f"{r['effective']['cpu'] or '-'}/{r['effective']['memory'] or '-'}",
                     f"{r['values']} {r['values_path']}",
                 )
@@ -534,20 +593,33 @@ def render_text(data: dict) -> str:
 
     table(knative_mode["workloads"], "Long-running workloads (Deployments), Knative mode:")
     table(knative_mode["transient"], "Transient (Jobs, done once installed; not in the totals):")
+    table(
+        knative_mode["model"]["workloads"],
+        "The sample model (not platform; in the totals with the sample model), both modes:",
+    )
 
     out(f"Per component (long-running):  {'Knative mode':<22}Standard mode")
     for name, s in knative_mode["components"].items():
         std = standard_mode["components"].get(name)
         std_text = f"{std['cpu_millicores']:>5}m {std['memory_mib']:>6} MiB" if std else "  not installed"
         out(f"  {name:<28} {s['cpu_millicores']:>5}m {s['memory_mib']:>6} MiB      {std_text}")
+    k, s = knative_mode["model"]["total"], standard_mode["model"]["total"]
+    out(
+        f"  {'model (sample, not platform)':<28} {k['cpu_millicores']:>5}m {k['memory_mib']:>6} MiB      "
+        f"{s['cpu_millicores']:>5}m {s['memory_mib']:>6} MiB"
+    )
     out("")
-    out("Totals (requests of long-running workloads):")
+    out("Totals (requests of long-running workloads; the platform includes the store):")
     for label, mode in (("Knative mode", knative_mode), ("Standard mode", standard_mode)):
-        t, d = mode["total"], mode["chart_defaults_total"]
+        t, d, m = mode["total"], mode["chart_defaults_total"], mode["total_with_model"]
         out(
             f"  {label:<14} {cpu_text(Decimal(str(t['cpu_millicores'])))}, "
             f"{memory_text(Decimal(str(t['memory_bytes'])))}   "
             f"[chart defaults alone: {d['cpu_millicores']}m, {d['memory_mib']} MiB]"
+        )
+        out(
+            f"  {'':<14} with the sample model: {cpu_text(Decimal(str(m['cpu_millicores'])))}, "
+            f"{memory_text(Decimal(str(m['memory_bytes'])))}"
         )
     out("")
     out("Longest chain of readiness waits (Helm releases, awaited custom resources, readiness probes):")
@@ -563,7 +635,7 @@ def render_text(data: dict) -> str:
     for name, why in sorted(left_out.items()):
         out(f"  left out: {name}: {why}")
     out("")
-    out(f"Targets: requests <= {_number(TARGET_CPU_MILLICORES / 1000)} vCPU and <= "
+    out(f"Targets: platform requests <= {_number(TARGET_CPU_MILLICORES / 1000)} vCPU and <= "
         f"{_number(TARGET_MEMORY_BYTES / 2**30)} GiB, chain <= {TARGET_CHAIN} "
         "(the issue: KServe's own install script runs 9 waits one after another):")  # fmt: skip
     for label, mode in (("Knative mode", knative_mode), ("Standard mode", standard_mode)):
@@ -577,6 +649,9 @@ def render_text(data: dict) -> str:
     out("Chart defaults read from:")
     for i, source in enumerate(sources, 1):
         out(f"  [{i}] {source}")
+    out("Our own manifests (no chart, so no default):")
+    for container, source in own.items():
+        out(f"  {container}: {source}")
     return "\n".join(lines)
 
 

@@ -28,6 +28,12 @@ API_PORT = 9000
 ROOT_USER = "servebox-admin"
 # MinIO ignores the region, but S3 clients sign requests with one and must agree on it.
 REGION = "us-east-1"
+# The server container's resources (one replica). Part of the platform footprint on kind, which
+# scripts/bench_footprint.py reads from here.
+SERVER_RESOURCES = {
+    "requests": {"cpu": "25m", "memory": "128Mi"},
+    "limits": {"cpu": "1", "memory": "512Mi"},
+}
 
 
 def read_only_policy(bucket: str) -> str:
@@ -141,8 +147,7 @@ class MinioStore(pulumi.ComponentResource):
                                     period_seconds=20,
                                 ),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "25m", "memory": "128Mi"},
-                                    limits={"cpu": "1", "memory": "512Mi"},
+                                    requests=SERVER_RESOURCES["requests"], limits=SERVER_RESOURCES["limits"]
                                 ),
                                 security_context=k8s.core.v1.SecurityContextArgs(
                                     allow_privilege_escalation=False,

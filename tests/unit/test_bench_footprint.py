@@ -1,5 +1,6 @@
 """scripts/bench_footprint.py: the request merge, the sums, the wait-chain computation, coverage of
-every platform Deployment by our values, and one end-to-end run of its --json output.
+every platform Deployment by our values, the model store and the sample model read from where the
+program sets them, and one end-to-end run of its --json output.
 
 The chart defaults in the script are upstream facts; these tests cannot re-read the charts, but they
 fail when a pin moves away from the version the facts were read at.
@@ -14,8 +15,9 @@ from decimal import Decimal
 
 import pytest
 
-from components.config import DeploymentMode
+from components.config import DeploymentMode, config_schema
 from components.platform import knative
+from components.storage import minio
 from tests.harness import REPO, ProgramRun, Registered
 
 _SPEC = importlib.util.spec_from_file_location("bench_footprint", REPO / "scripts" / "bench_footprint.py")
@@ -111,6 +113,61 @@ def test_standard_mode_leaves_out_knative_and_nothing_else():
     assert standard_mode["components"] == {k: v for k, v in knative_mode["components"].items() if k != "knative"}
 
 
+# --- The model store and the sample model ---------------------------------------------------------
+def _store():
+    (row,) = [w for w in bench.WORKLOADS if w.component == "store"]
+    return row
+
+
+@pytest.mark.parametrize("mode", bench.MODES, ids=lambda m: m.value)
+def test_the_store_runs_with_minio_server_resources(mode):
+    row = _store()
+    assert (row.kind, row.name, row.container, row.own) == ("Deployment", "minio", "minio", True)
+    assert row.default == Requests()  # our own Deployment: no chart, no default
+    assert row.ours(mode) == row.effective(mode) == Requests.of(minio.SERVER_RESOURCES)
+    assert row.effective(mode).cpu == minio.SERVER_RESOURCES["requests"]["cpu"]
+    assert row.effective(mode).memory == minio.SERVER_RESOURCES["requests"]["memory"]
+
+
+@pytest.mark.parametrize("mode", bench.MODES, ids=lambda m: m.value)
+def test_the_platform_totals_include_the_store(mode):
+    figures = bench.footprint(mode)
+    store = Requests.of(minio.SERVER_RESOURCES)
+    assert figures["components"]["store"] == bench.Sum() + store
+    others = [w for w in figures["rows"] if w.kind == "Deployment" and w.component != "store"]
+    assert figures["total"] == bench.total(w.effective(mode) for w in others) + store
+    without_store = bench.footprint(mode, [w for w in bench.WORKLOADS if w.component != "store"])
+    assert figures["total"] == without_store["total"] + store
+
+
+@pytest.mark.parametrize("mode", bench.MODES, ids=lambda m: m.value)
+def test_the_predictor_runs_with_the_pulumi_yaml_defaults(mode):
+    schema = config_schema()
+    (row,) = bench.MODEL_WORKLOADS
+    assert (row.component, row.name, row.container) == (
+        "model",
+        f"{schema['modelName'].default}-predictor",
+        "kserve-container",
+    )
+    assert row.in_mode(mode) and row.own and row.default == Requests()
+    assert row.effective(mode) == Requests(schema["modelCpuRequest"].default, schema["modelMemoryRequest"].default)
+
+
+def test_the_sample_model_runs_one_replica_by_default():
+    # The footprint counts one replica of every workload; the predictor's is modelMinReplicas.
+    assert bench.SAMPLE_MODEL.min_replicas == config_schema()["modelMinReplicas"].default == 1
+
+
+@pytest.mark.parametrize("mode", bench.MODES, ids=lambda m: m.value)
+def test_the_sample_model_is_on_top_of_the_platform_not_in_it(mode):
+    figures = bench.footprint(mode)
+    assert "model" not in figures["components"]
+    assert not set(figures["model_rows"]) & set(figures["rows"])
+    assert figures["model"] == bench.total(w.effective(mode) for w in bench.MODEL_WORKLOADS)
+    assert figures["total_with_model"] == figures["total"] + figures["model"]
+    assert figures["model"].millicores > 0 and figures["model"].bytes > 0
+
+
 def test_jobs_are_transient_and_not_counted():
     figures = bench.footprint(DeploymentMode.KNATIVE)
     jobs = [w for w in figures["rows"] if w.kind == "Job"]
@@ -127,6 +184,7 @@ def test_lookup_walks_keys_and_picks_list_entries_by_field():
     assert bench.lookup(document, "items[name=y].inner") is None
     assert bench.lookup(document, "a.missing.deeper") is None
     assert bench.lookup(document, "a.b.c") is None
+    assert bench.lookup(document, "") is document
 
 
 # --- Coverage: our values set every Deployment's requests --------------------------------------
@@ -152,10 +210,13 @@ def test_the_serving_rows_are_the_workloads_knative_py_overrides():
 
 
 def test_every_row_names_its_source_at_a_tag_and_our_values_function():
-    for w in bench.WORKLOADS:
+    for w in (*bench.WORKLOADS, *bench.MODEL_WORKLOADS):
         assert w.values in bench.OUR_VALUES
-        repo, _, rest = w.source.partition(":")
-        assert "/" in repo and "@" in rest, w.source
+        if w.own:  # our own manifest: the module in this repository that builds it, and no default
+            assert (REPO / w.source).is_file() and w.default == Requests(), w.source
+        else:
+            repo, _, rest = w.source.partition(":")
+            assert "/" in repo and "@" in rest, w.source
 
 
 def test_the_chart_defaults_were_read_at_the_pinned_versions():
@@ -263,14 +324,52 @@ def test_json_has_the_figures(json_report):
     assert set(json_report["modes"]) == {"knative", "standard"}
     for mode in json_report["modes"].values():
         assert {
-            "workloads", "transient", "components", "total", "chart_defaults_total",
+            "workloads", "transient", "components", "total", "chart_defaults_total", "model", "total_with_model",
             "chain", "chain_with_model", "waits", "left_out_of_chain", "targets",
         } <= set(mode)  # fmt: skip
-        assert set(mode["total"]) == {"cpu_millicores", "vcpu", "memory_bytes", "memory_mib", "memory_gib"}
+        sums = {"cpu_millicores", "vcpu", "memory_bytes", "memory_mib", "memory_gib"}
+        assert set(mode["total"]) == set(mode["total_with_model"]) == set(mode["model"]["total"]) == sums
         assert set(mode["targets"]) == {"cpu", "memory", "chain"}
-        for row in mode["workloads"]:
-            assert {"component", "workload", "container", "values_path", "chart_default", "effective"} <= set(row)
-            assert row["chart_default_source"].count("@") == 1
+        for row in [*mode["workloads"], *mode["model"]["workloads"]]:
+            assert {
+                "component", "workload", "container", "values_path", "chart_default", "effective", "own_manifest",
+            } <= set(row)  # fmt: skip
+            if row["own_manifest"] is None:
+                assert row["chart_default_source"].count("@") == 1
+            else:
+                assert row["chart_default"] is None and row["chart_default_source"] is None
+
+
+def test_json_has_the_store_and_the_sample_model(json_report):
+    schema = config_schema()
+    for mode in json_report["modes"].values():
+        (store,) = [r for r in mode["workloads"] if r["component"] == "store"]
+        assert (store["workload"], store["container"]) == ("minio", "minio")
+        assert store["own_manifest"] == "components/storage/minio.py"
+        assert (store["effective"]["cpu"], store["effective"]["memory"]) == (
+            minio.SERVER_RESOURCES["requests"]["cpu"],
+            minio.SERVER_RESOURCES["requests"]["memory"],
+        )
+        assert "store" in mode["components"]
+        (predictor,) = mode["model"]["workloads"]
+        assert (predictor["component"], predictor["workload"], predictor["container"]) == (
+            "model",
+            f"{schema['modelName'].default}-predictor",
+            "kserve-container",
+        )
+        assert (predictor["effective"]["cpu"], predictor["effective"]["memory"]) == (
+            schema["modelCpuRequest"].default,
+            schema["modelMemoryRequest"].default,
+        )
+        assert "model" not in mode["components"]
+
+
+def test_json_targets_pass_on_the_platform_totals(json_report):
+    for mode in json_report["modes"].values():
+        targets = mode["targets"]
+        assert {t["result"] for t in targets.values()} == {"PASS"}
+        assert targets["cpu"]["value_millicores"] == mode["total"]["cpu_millicores"]
+        assert targets["memory"]["value_bytes"] == mode["total"]["memory_bytes"]
 
 
 def test_json_chains_as_the_program_builds_them(json_report):
@@ -298,6 +397,11 @@ def test_json_totals_match_the_rows(json_report):
         rows = mode["workloads"]
         assert mode["total"]["cpu_millicores"] == sum(r["effective"]["cpu_millicores"] for r in rows)
         assert mode["total"]["memory_bytes"] == sum(r["effective"]["memory_bytes"] for r in rows)
+        model = mode["model"]["workloads"]
+        assert mode["model"]["total"]["cpu_millicores"] == sum(r["effective"]["cpu_millicores"] for r in model)
+        assert mode["model"]["total"]["memory_bytes"] == sum(r["effective"]["memory_bytes"] for r in model)
+        for key in ("cpu_millicores", "memory_bytes"):
+            assert mode["total_with_model"][key] == mode["total"][key] + mode["model"]["total"][key]
 
 
 def test_a_missed_target_is_printed_and_still_exits_zero(monkeypatch, capsys):
@@ -307,3 +411,4 @@ def test_a_missed_target_is_printed_and_still_exits_zero(monkeypatch, capsys):
     assert bench.main([]) == 0
     text = capsys.readouterr().out
     assert "MISS" in text and "chain 7 MISS" in text
+    assert "with the sample model:" in text and "store" in text
