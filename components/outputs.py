@@ -12,6 +12,8 @@ VERSIONS = "versions"
 ENDPOINT = "endpoint"
 INFER_URL = "infer_url"
 PREDICT_URL = "predict_url"
+PROTOCOL = "protocol"
+"""The protocol the clients speak by default: the model's own (its InferenceService's protocolVersion)."""
 HOST_HEADER = "host_header"
 CURL = "curl"
 MODEL_NAME = "model_name"
@@ -29,6 +31,7 @@ ALL_OUTPUTS = (
     ENDPOINT,
     INFER_URL,
     PREDICT_URL,
+    PROTOCOL,
     HOST_HEADER,
     CURL,
     MODEL_NAME,

@@ -14,17 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 AMD64_ARM64 = frozenset({"amd64", "arm64"})
-AMD64_ONLY = frozenset({"amd64"})
 
 
 @dataclass(frozen=True)
 class Image:
-    """A container image pinned by tag (and digest where upstream publishes one)."""
+    """A container image pinned by tag (and digest where upstream publishes one).
+
+    `architectures` are the Linux CPU architectures the image is published for at this tag, and
+    `architectures_source` the upstream file that says so: scripts/preflight.py refuses a machine
+    whose Docker runs another architecture before anything is created.
+    """
 
     repository: str
     tag: str
+    architectures: frozenset[str]
+    architectures_source: str
     digest: str = ""
-    architectures: frozenset[str] = AMD64_ARM64
     source: str = ""
 
     @property
@@ -58,9 +63,10 @@ KIND_MIN_CLI_VERSION = "0.32.0"
 KIND_NODE = Image(
     "kindest/node",
     f"v{KUBERNETES_VERSION}",
-    "sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4",
     AMD64_ARM64,
-    "https://github.com/kubernetes-sigs/kind/releases/tag/v0.32.0",
+    "kubernetes-sigs/kind hack/release/push-node.sh@v0.32.0: ARCHES=amd64 arm64, one manifest list",
+    digest="sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4",
+    source="https://github.com/kubernetes-sigs/kind/releases/tag/v0.32.0",
 )
 
 # --- cert-manager ------------------------------------------------------------------------------
@@ -72,7 +78,7 @@ CERT_MANAGER = Chart(
     source="https://github.com/cert-manager/cert-manager/releases/tag/v1.17.0",
     rule="KServe 0.20 pins v1.17.0 (kserve-deps.env) and needs >= 1.15 (crds.enabled exists from 1.15).",
     images=tuple(
-        Image(f"quay.io/jetstack/cert-manager-{part}", CERT_MANAGER_VERSION)
+        Image(f"quay.io/jetstack/cert-manager-{part}", CERT_MANAGER_VERSION, AMD64_ARM64, "cert-manager/cert-manager make/containers.mk@v1.17.0: ARCHS = amd64 arm64 s390x ppc64le arm")
         for part in ("controller", "webhook", "cainjector", "startupapicheck")
     ),
 )
@@ -82,16 +88,31 @@ ISTIO_VERSION = "1.27.1"
 ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 _ISTIO_SOURCE = "https://istio.io/latest/news/releases/1.27.x/announcing-1.27.1/"
 _ISTIO_RULE = "KServe 0.20 pins Istio 1.27.1 (kserve-deps.env); base, istiod and gateway move together."
+_ISTIO_ARCHITECTURES = "istio/release-builder release/build.sh@1.27.1: ARCH=linux/amd64,linux/arm64"
 ISTIO_BASE = Chart("base", ISTIO_VERSION, ISTIO_REPO, _ISTIO_SOURCE, _ISTIO_RULE)
 ISTIOD = Chart(
-    "istiod", ISTIO_VERSION, ISTIO_REPO, _ISTIO_SOURCE, _ISTIO_RULE, (Image("docker.io/istio/pilot", ISTIO_VERSION),)
+    "istiod",
+    ISTIO_VERSION,
+    ISTIO_REPO,
+    _ISTIO_SOURCE,
+    _ISTIO_RULE,
+    (Image("docker.io/istio/pilot", ISTIO_VERSION, AMD64_ARM64, _ISTIO_ARCHITECTURES),),
 )
 ISTIO_GATEWAY = Chart(
-    "gateway", ISTIO_VERSION, ISTIO_REPO, _ISTIO_SOURCE, _ISTIO_RULE, (Image("docker.io/istio/proxyv2", ISTIO_VERSION),)
+    "gateway",
+    ISTIO_VERSION,
+    ISTIO_REPO,
+    _ISTIO_SOURCE,
+    _ISTIO_RULE,
+    (Image("docker.io/istio/proxyv2", ISTIO_VERSION, AMD64_ARM64, _ISTIO_ARCHITECTURES),),
 )
 
 # --- Knative -----------------------------------------------------------------------------------
 KNATIVE_VERSION = "1.21.1"
+_KNATIVE_ARCHITECTURES = (
+    "knative/operator vendor/knative.dev/hack/release.sh@knative-v1.21.1: KO_FLAGS=--platform=all "
+    "over gcr.io/distroless/static:nonroot (.ko.yaml)"
+)
 KNATIVE_OPERATOR = Chart(
     "knative-operator",
     f"v{KNATIVE_VERSION}",
@@ -99,9 +120,14 @@ KNATIVE_OPERATOR = Chart(
     source="https://github.com/knative/operator/releases/tag/knative-v1.21.1",
     rule="KServe 0.20 pins Knative Operator and Serving 1.21.1 (kserve-deps.env); the operator "
     "installs the Serving and net-istio version named in the KnativeServing CR (same minor).",
-    images=(
-        Image("gcr.io/knative-releases/knative.dev/operator/cmd/operator", f"v{KNATIVE_VERSION}"),
-        Image("gcr.io/knative-releases/knative.dev/operator/cmd/webhook", f"v{KNATIVE_VERSION}"),
+    images=tuple(
+        Image(
+            f"gcr.io/knative-releases/knative.dev/operator/cmd/{part}",
+            f"v{KNATIVE_VERSION}",
+            AMD64_ARM64,
+            _KNATIVE_ARCHITECTURES,
+        )
+        for part in ("operator", "webhook")
     ),
 )
 
@@ -109,6 +135,12 @@ KNATIVE_OPERATOR = Chart(
 KSERVE_VERSION = "v0.20.0"
 _KSERVE_SOURCE = "https://github.com/kserve/kserve/releases/tag/v0.20.0"
 _KSERVE_RULE = "The three KServe charts move together; KServe 0.20 is tested with the pins above."
+
+
+def _kserve_workflow(workflow: str, platforms: str = "linux/amd64,linux/arm64/v8") -> str:
+    return f"kserve/kserve .github/workflows/{workflow}@{KSERVE_VERSION}: platforms {platforms}"
+
+
 KSERVE_CRD = Chart("oci://ghcr.io/kserve/charts/kserve-crd", KSERVE_VERSION, "", _KSERVE_SOURCE, _KSERVE_RULE)
 KSERVE_RESOURCES = Chart(
     "oci://ghcr.io/kserve/charts/kserve-resources",
@@ -117,36 +149,116 @@ KSERVE_RESOURCES = Chart(
     _KSERVE_SOURCE,
     _KSERVE_RULE,
     (
-        Image("docker.io/kserve/kserve-controller", KSERVE_VERSION),
+        Image(
+            "docker.io/kserve/kserve-controller",
+            KSERVE_VERSION,
+            AMD64_ARM64,
+            _kserve_workflow(
+                "kserve-controller-docker-publish.yml",
+                "linux/amd64,linux/arm/v7,linux/arm64/v8,linux/ppc64le,linux/s390x",
+            ),
+        ),
         # The init container that copies a model from the store into every predictor pod.
-        Image("docker.io/kserve/storage-initializer", KSERVE_VERSION),
-        Image("quay.io/brancz/kube-rbac-proxy", "v0.18.0"),
+        Image(
+            "docker.io/kserve/storage-initializer",
+            KSERVE_VERSION,
+            AMD64_ARM64,
+            _kserve_workflow("storage-initializer-docker-publisher.yml"),
+        ),
+        Image("quay.io/brancz/kube-rbac-proxy", "v0.18.0", AMD64_ARM64, "brancz/kube-rbac-proxy scripts/publish.sh@v0.18.0: CPU_ARCHS=amd64 arm64 arm ppc64le s390x"),
     ),
 )
+
+
+@dataclass(frozen=True)
+class ServingRuntime:
+    """A ClusterServingRuntime that kserve-runtime-configs installs at KSERVE_VERSION.
+
+    The chart renders every runtime it knows; `disabled` in its values only sets the object's
+    `spec.disabled`, so each one is installed either way. servebox serves the runtimes in
+    SERVED_RUNTIMES, turns the rest off, and pins every image so that none is a moving tag.
+    """
+
+    name: str
+    """The ClusterServingRuntime's name (what an InferenceService's `runtime` names)."""
+    values_key: str
+    """Its block under `kserve.servingruntime` in the chart's values.yaml."""
+    image: str
+    """repository:tag it runs, as the chart renders it with servebox's values."""
+    tag_override: str = ""
+    """Set in the chart values where the chart's own default tag is not a release (`latest`)."""
+    formats: tuple[str, ...] = ()
+    """Model formats it serves (its supportedModelFormats)."""
+
+
+def _kserve_image(server: str) -> str:
+    # The chart's default tag for KServe's own servers is the chart version (`tag | default .Values.kserve.version`).
+    return f"kserve/{server}:{KSERVE_VERSION}"
+
+
+# The vLLM release KServe v0.20.0 builds on (python/kserve/pyproject.toml `llm` extra and
+# python/huggingface_server.Dockerfile VLLM_VERSION, both 0.24.0); vLLM tags its images v<version>.
+# The chart's values leave this runtime at `vllm/vllm-openai:latest`, which servebox never installs.
+VLLM_TAG = "v0.24.0"
+
+# Every runtime of kserve-runtime-configs v0.20.0 (values.yaml and files/runtimes/ at the tag).
+KSERVE_RUNTIMES: tuple[ServingRuntime, ...] = (
+    ServingRuntime("kserve-sklearnserver", "sklearnserver", _kserve_image("sklearnserver"), formats=("sklearn",)),
+    ServingRuntime("kserve-xgbserver", "xgbserver", _kserve_image("xgbserver"), formats=("xgboost",)),
+    ServingRuntime("kserve-lgbserver", "lgbserver", _kserve_image("lgbserver"), formats=("lightgbm",)),
+    ServingRuntime("kserve-mlserver", "mlserver", "docker.io/seldonio/mlserver:1.5.0"),
+    ServingRuntime("kserve-tensorflow-serving", "tensorflow", "tensorflow/serving:2.6.2"),
+    ServingRuntime("kserve-torchserve", "torchserve", "pytorch/torchserve-kfs:0.9.0"),
+    ServingRuntime("kserve-tritonserver", "tritonserver", "nvcr.io/nvidia/tritonserver:23.05-py3"),
+    ServingRuntime("kserve-pmmlserver", "pmmlserver", _kserve_image("pmmlserver")),
+    ServingRuntime("kserve-predictiveserver", "predictiveserver", _kserve_image("predictiveserver")),
+    ServingRuntime("kserve-paddleserver", "paddleserver", _kserve_image("paddleserver")),
+    ServingRuntime("kserve-autogluonserver", "autogluonserver", _kserve_image("autogluonserver")),
+    # Two runtimes, one switch: the multinode runtime reads huggingfaceserver's `disabled` too.
+    ServingRuntime("kserve-huggingfaceserver", "huggingfaceserver", _kserve_image("huggingfaceserver")),
+    ServingRuntime(
+        "kserve-huggingfaceserver-multinode", "huggingfaceserver", f"{_kserve_image('huggingfaceserver')}-gpu"
+    ),
+    ServingRuntime("kserve-vllmserver", "vllmserver", f"vllm/vllm-openai:{VLLM_TAG}", tag_override=VLLM_TAG),
+)
+
+# Rule: serve only runtimes that are KServe's own CPU servers at KSERVE_VERSION, built for amd64
+# and arm64, on maintained libraries. MLServer is unmaintained (Seldon is in liquidation,
+# SeldonIO/MLServer#2404) and amd64-only; the GPU, Java and TensorFlow 2.6 runtimes do not fit a
+# laptop-sized node.
+SERVED_RUNTIMES = frozenset({"kserve-sklearnserver", "kserve-xgbserver", "kserve-lgbserver"})
+
 KSERVE_RUNTIME_CONFIGS = Chart(
-    "oci://ghcr.io/kserve/charts/kserve-runtime-configs", KSERVE_VERSION, "", _KSERVE_SOURCE, _KSERVE_RULE
+    "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
+    KSERVE_VERSION,
+    "",
+    _KSERVE_SOURCE,
+    _KSERVE_RULE,
+    # Pulled only when a model names them; listed for mirrors and the architecture preflight.
+    (
+        Image(
+            "docker.io/kserve/sklearnserver",
+            KSERVE_VERSION,
+            AMD64_ARM64,
+            _kserve_workflow("sklearnserver-docker-publish.yml"),
+        ),
+        Image("docker.io/kserve/xgbserver", KSERVE_VERSION, AMD64_ARM64, _kserve_workflow("xgbserver-docker-publisher.yml")),
+        Image("docker.io/kserve/lgbserver", KSERVE_VERSION, AMD64_ARM64, _kserve_workflow("lightgbm-docker-publish.yml")),
+    ),
 )
 
-
-# --- Model runtime --------------------------------------------------------------------------------
-# The sample model is served by MLServer's sklearn runtime through a ServingRuntime servebox
-# authors, so that the image and the library the offline tests serve the artifact with are the same
-# release. Rule: pickles load only with the scikit-learn and numpy they were written with, so
-# SKLEARN_VERSION and NUMPY_VERSION equal what this image installs, and train_mnist.py refuses any
-# other. 1.6.1 because its image installs from SeldonIO/MLServer:poetry.lock@1.6.1 with markers that
-# hold on x86_64 (scikit-learn 1.5.0, numpy 1.26.4); in the 1.7.x lock the pins carry aarch64-only
-# markers, so what the amd64 1.7.x images contain cannot be read from source.
-MLSERVER_VERSION = "1.6.1"
-MODEL_RUNTIME = Image(
-    "docker.io/seldonio/mlserver",
-    f"{MLSERVER_VERSION}-sklearn",
-    # Built by a plain `docker build` on x86_64 (release.yml@1.6.1): there is no arm64 image, and
-    # scripts/preflight.py says so on Apple Silicon before anything is created.
-    architectures=AMD64_ONLY,
-    source="https://github.com/SeldonIO/MLServer/releases/tag/1.6.1",
-)
-SKLEARN_VERSION = "1.5.0"
-NUMPY_VERSION = "1.26.4"
+# --- Model runtime -----------------------------------------------------------------------------
+# The sample model is served by KServe's own scikit-learn server, the `kserve-sklearnserver`
+# ClusterServingRuntime above, with V1 and V2 on one port. Rule: a pickle loads only with the
+# libraries that wrote it, so these equal what that image installs, and train_mnist.py refuses any
+# other. The image is python:3.11-slim-bookworm with kserve/kserve python/sklearnserver/uv.lock
+# synced into it (python/sklearn.Dockerfile@v0.20.0); that lock resolves, for Python 3.11:
+SKLEARN_SERVER = KSERVE_RUNTIME_CONFIGS.images[0]
+SKLEARN_SERVER_RUNTIME = next(r for r in KSERVE_RUNTIMES if r.name == "kserve-sklearnserver")
+SKLEARN_VERSION = "1.5.2"
+NUMPY_VERSION = "2.4.4"
+JOBLIB_VERSION = "1.5.3"
+SKLEARN_SERVER_PYTHON = "3.11"
 
 # --- Model store (kind) ------------------------------------------------------------------------
 # MinIO publishes source only since October 2025 (minio/minio#21647); this is the last release with
@@ -154,13 +266,18 @@ NUMPY_VERSION = "1.26.4"
 MINIO = Image(
     "quay.io/minio/minio",
     "RELEASE.2025-09-07T16-13-09Z",
-    architectures=AMD64_ARM64,
+    AMD64_ARM64,
+    (
+        "minio/minio Dockerfile.release@RELEASE.2025-09-07T16-13-09Z: built per TARGETARCH from "
+        "dl.min.io linux-${TARGETARCH}, and buildscripts/cross-compile.sh builds linux/arm64; the image "
+        "list itself is published outside the repository"
+    ),
     source="https://github.com/minio/minio/releases/tag/RELEASE.2025-09-07T16-13-09Z",
 )
 
 # Fills the one required container of the ClusterServingRuntime that the KServe webhook probe
 # sends as a dry run; it is never stored and so never pulled. Tag from registry.k8s.io.
-PAUSE = Image("registry.k8s.io/pause", "3.10")
+PAUSE = Image("registry.k8s.io/pause", "3.10", AMD64_ARM64, "kubernetes/kubernetes build/pause/Makefile (TAG 3.10): ALL_ARCH.linux = amd64 arm arm64 ppc64le s390x")
 
 
 def charts() -> tuple[Chart, ...]:
@@ -180,10 +297,11 @@ def charts() -> tuple[Chart, ...]:
 def images() -> tuple[Image, ...]:
     """The images a kind stack pulls by tag, for the architecture preflight and for mirroring.
 
-    Knative's own images are not here: the operator pulls them by digest from its bundled
-    manifests (gcr.io/knative-releases, multi-arch for every release).
+    That is every chart's images (the served runtimes' too: a model of that format pulls its
+    image), MinIO and the node image. Knative's own images are not here: the operator pulls them
+    by digest from its bundled manifests (gcr.io/knative-releases, multi-arch for every release).
     """
-    return (KIND_NODE, *(image for chart in charts() for image in chart.images), MINIO, MODEL_RUNTIME)
+    return (KIND_NODE, *(image for chart in charts() for image in chart.images), MINIO)
 
 
 def summary() -> dict[str, str]:
@@ -195,7 +313,7 @@ def summary() -> dict[str, str]:
         "istio": ISTIO_VERSION,
         "knative_serving": KNATIVE_VERSION,
         "kserve": KSERVE_VERSION,
-        "model_runtime": MODEL_RUNTIME.ref,
+        "model_runtime": SKLEARN_SERVER.ref,
         "scikit_learn": SKLEARN_VERSION,
         "minio": MINIO.ref,
     }

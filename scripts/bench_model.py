@@ -1,10 +1,11 @@
 """Measure the sample model as the cluster will serve it, on this machine; print figures vs targets.
 
-Trains the artifact (or reuses a current one), starts the real runtime server on 127.0.0.1 —
-MLServer with its sklearn runtime, configured with the environment servebox's ServingRuntime
-gives the container on the cluster — and reports held-out accuracy, single-digit V2 latency
-(p50/p99), batch throughput, training time and artifact size, each with PASS/MISS against its
-target. It is a measuring tool, not a test: it always exits 0 unless it cannot run.
+Trains the artifact (or reuses a current one), starts KServe's scikit-learn server on 127.0.0.1 —
+scripts/local_sklearnserver.py, with the arguments the cluster's ClusterServingRuntime gives the
+container (components/model/runtime.py) — and reports held-out accuracy, single-digit latency
+(p50/p99) over V2 and over V1, batch throughput, training time and artifact size, each with
+PASS/MISS against its target. It is a measuring tool, not a test: it always exits 0 unless it
+cannot run.
 
     python scripts/bench_model.py [--artifact-dir DIR] [--requests 200] [--batch-size 64]
 
@@ -32,8 +33,9 @@ from pathlib import Path
 import mnist_client
 import train_mnist
 
-# The cluster's MLServer settings live in the ServingRuntime servebox authors; read, not copied.
+# The cluster's container arguments live with the model's runtime; read, not copied.
 RUNTIME_MODULE = train_mnist.REPO_ROOT / "components" / "model" / "runtime.py"
+SERVER_SCRIPT = Path(__file__).resolve().parent / "local_sklearnserver.py"
 STARTUP_TIMEOUT = 90.0
 
 TARGET_P50_MS = 5.0
@@ -45,7 +47,7 @@ TARGET_ACCURACY = 0.94
 
 @dataclass(frozen=True)
 class LocalServer:
-    """A running MLServer on 127.0.0.1 serving one model."""
+    """KServe's sklearn server running on 127.0.0.1, serving one model."""
 
     base_url: str
     model_name: str
@@ -56,6 +58,11 @@ class LocalServer:
         """The model's V2 infer URL."""
         return mnist_client.v2_infer_url(self.base_url, self.model_name)
 
+    @property
+    def predict_url(self) -> str:
+        """The model's V1 predict URL."""
+        return mnist_client.v1_predict_url(self.base_url, self.model_name)
+
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, for error messages."""
         try:
@@ -65,59 +72,40 @@ class LocalServer:
 
 
 def runtime_server_available() -> bool:
-    """Whether MLServer and its sklearn runtime are importable in this environment."""
-    return all(importlib.util.find_spec(name) is not None for name in ("mlserver", "mlserver_sklearn"))
+    """Whether KServe's server library and its storage library are importable here."""
+    return all(importlib.util.find_spec(name) is not None for name in ("kserve", "kserve_storage"))
 
 
-def mlserver_environment(model_dir: Path, model_name: str, ports: dict[str, int], work_dir: Path) -> dict[str, str]:
-    """The server's environment: the cluster's MLSERVER_* settings, bound to 127.0.0.1 and free ports.
-
-    On the cluster the ServingRuntime's container env (components/model/runtime.py MLSERVER_ENV)
-    applies, KServe fills in the model name and points the URI at the downloaded model, and the
-    image runs `mlserver start` on that directory; here the directory is the local artifact.
-    """
+def server_command(model_dir: Path, model_name: str, http_port: int) -> list[str]:
+    """The container's command line, as the ClusterServingRuntime builds it, on this interpreter."""
     runtime = train_mnist.load_repo_module(RUNTIME_MODULE)
-    # Settings inherited from the caller's shell would silently change what is being tested.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MLSERVER_")}
-    env.update(runtime.MLSERVER_ENV)
-    env.update(
-        {
-            "MLSERVER_MODEL_NAME": model_name,
-            "MLSERVER_MODEL_URI": str(model_dir),
-            # Local-only: the pod owns its ports and listens on all interfaces.
-            "MLSERVER_HOST": "127.0.0.1",
-            "MLSERVER_HTTP_PORT": str(ports["http"]),
-            "MLSERVER_GRPC_PORT": str(ports["grpc"]),
-            "MLSERVER_METRICS_PORT": str(ports["metrics"]),
-            "MLSERVER_METRICS_DIR": str(work_dir / "metrics"),
-        }
-    )
-    return env
+    return [sys.executable, str(SERVER_SCRIPT), *runtime.server_arguments(model_name, str(model_dir), http_port)]
 
 
 @contextlib.contextmanager
 def local_model_server(
     model_dir: Path, *, model_name: str = mnist_client.DEFAULT_MODEL_NAME, startup_timeout: float = STARTUP_TIMEOUT
 ) -> Iterator[LocalServer]:
-    """Run `mlserver start <model_dir>` on free 127.0.0.1 ports until the model is ready; stop it on exit."""
+    """Serve model_dir on a free 127.0.0.1 port until the model is ready; stop the server on exit."""
     if not runtime_server_available():
         raise RuntimeError(
-            "MLServer and its sklearn runtime are not installed here; install the project's test "
-            "requirements (mlserver, mlserver-sklearn) to serve the model locally"
+            "KServe's server library is not installed here; install the project's test requirements "
+            "(kserve, kserve-storage: scripts/test.sh does) to serve the model locally"
         )
-    with tempfile.TemporaryDirectory(prefix="servebox-mlserver-") as work:
+    with tempfile.TemporaryDirectory(prefix="servebox-sklearnserver-") as work:
         work_dir = Path(work)
-        ports = dict(zip(("http", "grpc", "metrics"), free_ports(3), strict=True))
-        server = LocalServer(f"http://127.0.0.1:{ports['http']}", model_name, work_dir / "mlserver.log")
+        (port,) = free_ports(1)
+        server = LocalServer(f"http://127.0.0.1:{port}", model_name, work_dir / "server.log")
+        # Settings inherited from the caller's shell would silently change what is being tested.
+        env = {key: value for key, value in os.environ.items() if key != "PREDICT_PROBA"}
         with server.log_path.open("wb") as log:
             process = subprocess.Popen(
-                # The image's `mlserver start`, run by this interpreter so the same packages are used.
-                [sys.executable, "-c", "from mlserver.cli import main; main()", "start", str(model_dir)],
+                server_command(model_dir, model_name, port),
                 cwd=work_dir,
-                env=mlserver_environment(model_dir, model_name, ports, work_dir),
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                # Own process group: MLServer forks inference workers, and all of them must stop with it.
+                # Own process group, so that whatever the server starts stops with it.
                 start_new_session=True,
             )
             try:
@@ -133,14 +121,14 @@ def _wait_until_ready(server: LocalServer, process: subprocess.Popen[bytes], tim
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"MLServer exited with code {process.returncode} while starting:\n{server.log_tail()}")
+            raise RuntimeError(f"the model server exited with code {process.returncode} while starting:\n{server.log_tail()}")
         try:
             mnist_client.send_json(ready_url, timeout=2.0)
             return
         except mnist_client.EndpointError as error:
             last_error = str(error)
         time.sleep(0.25)
-    raise RuntimeError(f"MLServer was not ready within {timeout:g} s ({last_error}):\n{server.log_tail()}")
+    raise RuntimeError(f"the model server was not ready within {timeout:g} s ({last_error}):\n{server.log_tail()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -151,7 +139,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             pass
-    # Workers can outlive a parent that already exited; the group id is still ours.
+    # Children can outlive a parent that already exited; the group id is still ours.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
@@ -173,49 +161,67 @@ def _verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
 
 
+def _time_single_digits(
+    endpoint: mnist_client.Endpoint, rows: list[list[float]], samples: list[mnist_client.Sample], requests: int
+) -> tuple[list[float], int]:
+    """Latencies in ms of `requests` one-digit requests, and how many answers were right."""
+    for row in rows[:10]:  # warm-up: first calls pay for imports and connection set-up
+        mnist_client.predict(endpoint, [row])
+    single_ms: list[float] = []
+    correct = 0
+    for i in range(requests):
+        started = time.perf_counter()
+        (label,) = mnist_client.predict(endpoint, [rows[i % len(rows)]])
+        single_ms.append((time.perf_counter() - started) * 1000)
+        correct += label == samples[i % len(samples)].label
+    return single_ms, correct
+
+
 def bench(artifact_dir: Path, *, requests: int, batch_size: int, batch_requests: int) -> list[str]:
     """Serve the artifact in artifact_dir (training it if needed) and return the report lines."""
     metrics = train_mnist.ensure_artifact(artifact_dir)
     samples = mnist_client.load_samples(max(batch_size, min(requests, metrics["held_out_size"])))
     rows = [sample.inputs(metrics["input_scale"]) for sample in samples]
+    latencies: dict[str, tuple[list[float], int]] = {}
     with local_model_server(artifact_dir) as server:
-        endpoint = mnist_client.Endpoint(url=server.infer_url)
-        for row in rows[:10]:  # warm-up: first calls pay for imports and worker start-up
-            mnist_client.predict(endpoint, [row])
-        single_ms: list[float] = []
-        correct = 0
-        for i in range(requests):
-            sample = samples[i % len(samples)]
-            started = time.perf_counter()
-            (label,) = mnist_client.predict(endpoint, [rows[i % len(rows)]])
-            single_ms.append((time.perf_counter() - started) * 1000)
-            correct += label == sample.label
+        endpoints = {
+            "v2": mnist_client.Endpoint(url=server.infer_url),
+            "v1": mnist_client.Endpoint(url=server.predict_url, protocol="v1"),
+        }
+        for protocol, endpoint in endpoints.items():
+            latencies[protocol] = _time_single_digits(endpoint, rows, samples, requests)
         batch = rows[:batch_size]
         started = time.perf_counter()
         for _ in range(batch_requests):
-            mnist_client.predict(endpoint, batch)
+            mnist_client.predict(endpoints["v2"], batch)
         batch_seconds = time.perf_counter() - started
 
-    p50 = statistics.median(single_ms)
-    p99 = statistics.quantiles(single_ms, n=100)[98]
     size = metrics["model_bytes"]
     accuracy = metrics["held_out_accuracy"]
     training = metrics["training_seconds"]
-    return [
+    lines = [
         f"artifact           {artifact_dir / train_mnist.MODEL_FILENAME}",
         f"held-out accuracy  {accuracy:.4f} on {metrics['held_out_size']} digits    "
         f"target >= {TARGET_ACCURACY}  {_verdict(accuracy >= TARGET_ACCURACY)}",
-        f"served accuracy    {correct / requests:.4f} over {requests} single-digit V2 requests",
-        f"latency p50        {p50:.2f} ms    target <= {TARGET_P50_MS:g} ms  {_verdict(p50 <= TARGET_P50_MS)}",
-        f"latency p99        {p99:.2f} ms    target <= {TARGET_P99_MS:g} ms  {_verdict(p99 <= TARGET_P99_MS)}",
-        f"batch of {batch_size:<3d}       {batch_seconds / batch_requests * 1000:.1f} ms per request, "
+    ]
+    for protocol, (single_ms, correct) in latencies.items():
+        p50 = statistics.median(single_ms)
+        p99 = statistics.quantiles(single_ms, n=100)[98]
+        name = protocol.upper()
+        lines += [
+            f"served accuracy    {correct / requests:.4f} over {requests} single-digit {name} requests",
+            f"{name} latency p50     {p50:.2f} ms    target <= {TARGET_P50_MS:g} ms  {_verdict(p50 <= TARGET_P50_MS)}",
+            f"{name} latency p99     {p99:.2f} ms    target <= {TARGET_P99_MS:g} ms  {_verdict(p99 <= TARGET_P99_MS)}",
+        ]
+    return lines + [
+        f"V2 batch of {batch_size:<3d}    {batch_seconds / batch_requests * 1000:.1f} ms per request, "
         f"{batch_size * batch_requests / batch_seconds:.0f} digits/s over {batch_requests} requests",
         f"training time      {training:.1f} s    target <= {TARGET_TRAINING_SECONDS:g} s  "
         f"{_verdict(training <= TARGET_TRAINING_SECONDS)}",
         f"artifact size      {size / 1e6:.2f} MB    target <= {TARGET_ARTIFACT_BYTES / 1e6:g} MB  "
         f"{_verdict(size <= TARGET_ARTIFACT_BYTES)}",
-        f"runtime            MLServer {importlib.metadata.version('mlserver')} (mlserver-sklearn) on 127.0.0.1, "
-        f"model trained with scikit-learn {metrics['versions']['scikit-learn']}",
+        f"runtime            KServe {importlib.metadata.version('kserve')} sklearn server on 127.0.0.1 "
+        f"(scripts/local_sklearnserver.py), model trained with scikit-learn {metrics['versions']['scikit-learn']}",
     ]
 
 

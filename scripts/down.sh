@@ -28,7 +28,7 @@ command -v pulumi >/dev/null 2>&1 || die "pulumi is not installed; see scripts/p
 VENV="$REPO/.venv" # destroy runs the program, which needs the venv
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements.txt || die "could not prepare .venv (see above)"
+ensure_venv requirements.txt 13 || die "could not prepare .venv (see above)"
 # shellcheck source=scripts/pulumi-backend.sh
 source scripts/pulumi-backend.sh
 select_pulumi_backend

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q "uv>=0.9,<1"
 for name in requirements requirements-dev; do
-  python3 -m uv pip compile --quiet --universal --python-version 3.10 "$name.in" -o "$name.txt"
+  python3 -m uv pip compile --quiet --universal --python-version 3.11 "$name.in" -o "$name.txt"
 done

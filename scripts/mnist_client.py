@@ -229,6 +229,11 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser, url_help: str) -> No
     where.add_argument("--url", help=url_help)
     parser.add_argument("--host-header", help="Host header to send (needed through the Istio ingress)")
     parser.add_argument("--model", help=f"model name that completes a base --url (default {DEFAULT_MODEL_NAME})")
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        help="inference protocol (default: the stack's `protocol` output; for --url, the URL's path, else v2)",
+    )
 
 
 def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT) -> dict[str, Any]:
@@ -257,35 +262,57 @@ def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO
     return outputs
 
 
+def url_protocol(url: str) -> str | None:
+    """The protocol a full inference URL's path speaks; None for a base URL."""
+    path = urllib.parse.urlsplit(url).path
+    if "/v2/models/" in path:
+        return "v2"
+    if "/v1/models/" in path:
+        return "v1"
+    return None
+
+
 def resolve_endpoint(
     *,
     url: str | None,
     stack: str | None,
     host_header: str | None,
     model_name: str | None,
-    protocol: str,
+    protocol: str | None,
 ) -> Endpoint:
     """The endpoint from --url (a full inference URL or a base URL) or from the stack outputs.
 
-    A base URL is completed with the protocol's path for `model_name` (default mnist); the stack
-    outputs already hold full URLs. An explicit Host header wins over the stack's.
+    The protocol is the one asked for, else what the URL's path speaks, else the stack's
+    `protocol` output (the model's own), else V2. A base URL is completed with that protocol's
+    path for `model_name` (default mnist); the stack outputs already hold full URLs. An explicit
+    Host header wins over the stack's.
     """
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise ValueError(f"--protocol: got {protocol!r}; allowed: {', '.join(PROTOCOLS)}")
     if url:
-        if "/v2/models/" not in url and "/v1/models/" not in url:
+        spoken = url_protocol(url)
+        if protocol and spoken and protocol != spoken:
+            raise ValueError(
+                f"--protocol {protocol} does not match --url {url}, whose path is a {spoken.upper()} path. "
+                f"Drop --protocol, or pass the base URL and let --protocol complete it"
+            )
+        protocol = protocol or spoken or "v2"
+        if not spoken:
             model = model_name or DEFAULT_MODEL_NAME
             url = v2_infer_url(url, model) if protocol == "v2" else v1_predict_url(url, model)
         return Endpoint(url=url, protocol=protocol, host_header=host_header)
     names = train_mnist.load_repo_module(OUTPUTS_MODULE)
     outputs = read_stack_outputs(stack)
+    stack_protocol = outputs.get(names.PROTOCOL)
+    protocol = protocol or (stack_protocol if stack_protocol in PROTOCOLS else "v2")
     key = names.INFER_URL if protocol == "v2" else names.PREDICT_URL
     stack_url = outputs.get(key)
     if not isinstance(stack_url, str) or not stack_url:
-        hint = (
-            " The serving runtime may not serve V1 (MLServer serves V2 only); try --protocol v2."
-            if protocol == "v1"
-            else " Has `pulumi up` finished for this stack?"
+        other = "v1" if protocol == "v2" else "v2"
+        raise StackOutputsError(
+            f"stack {stack or '(selected)'} has no '{key}' output for {protocol.upper()}. Has `pulumi up` "
+            f"finished for this stack? If its runtime does not serve {protocol.upper()}, try --protocol {other}."
         )
-        raise StackOutputsError(f"stack {stack or '(selected)'} has no '{key}' output.{hint}")
     stack_host = outputs.get(names.HOST_HEADER)
     return Endpoint(
         url=stack_url,

@@ -1,9 +1,10 @@
 """Send real MNIST digits to a deployed servebox model and show each digit, the answer and the truth.
 
-The endpoint comes from the stack outputs (`infer_url` or `predict_url`, and `host_header`) or
-from --url. The digits are held-out images from the bundled sample, never seen in training.
+The endpoint comes from the stack outputs (`infer_url` or `predict_url`, by the stack's `protocol`
+unless --protocol says otherwise, and `host_header`) or from --url. The digits are held-out images from the bundled sample, never seen in training.
 
-    python scripts/predict.py                      # the selected stack, V2, 5 digits
+    python scripts/predict.py                      # the selected stack, its protocol, 5 digits
+    python scripts/predict.py --protocol v1        # the same model over KServe V1
     python scripts/predict.py --stack dev --count 10
     python scripts/predict.py --url http://127.0.0.1:8080 --model mnist
     python scripts/predict.py --url http://1.2.3.4/v1/models/mnist:predict --protocol v1 \
@@ -24,9 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Send held-out MNIST digits to the model and show the answers.")
     mnist_client.add_endpoint_arguments(parser, "inference URL, or a base URL completed with --model and --protocol")
     parser.add_argument("--count", type=int, default=5, help="digits to send (default 5)")
-    parser.add_argument(
-        "--protocol", choices=mnist_client.PROTOCOLS, default="v2", help="inference protocol (default v2)"
-    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer (default 30)")
     args = parser.parse_args(argv)
 

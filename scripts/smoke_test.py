@@ -1,11 +1,13 @@
 """Check that a servebox model endpoint serves and is accurate enough; exit non-zero if not.
 
-Waits with exponential backoff (bounded by --timeout and --max-attempts) until a V2 infer
-request answers, then scores --count held-out digits one request each, prints a JSON summary
-on stdout and a verdict on stderr. CI, workshops and the Pulumi program's last step call it:
+Waits with exponential backoff (bounded by --timeout and --max-attempts) until an inference
+request answers (V2 or V1: --protocol, else the URL's path or the stack's `protocol` output), then
+scores --count held-out digits one request each, prints a JSON summary on stdout and a verdict on
+stderr. CI, workshops and the Pulumi program's last step call it:
 
     python scripts/smoke_test.py --url <infer_url> --host-header <h> --count 20 --min-accuracy 0.8 --timeout 300
     python scripts/smoke_test.py --stack dev
+    python scripts/smoke_test.py --stack dev --protocol v1
 
 Exit codes: 0 passed, 1 accuracy below --min-accuracy, 2 not serving in time or a request failed.
 """
@@ -78,6 +80,7 @@ def run(
     """Wait, score `count` digits and return (exit code, JSON summary)."""
     summary: dict[str, Any] = {
         "url": endpoint.url,
+        "protocol": endpoint.protocol,
         "count": count,
         "correct": 0,
         "accuracy": 0.0,
@@ -125,7 +128,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return one of the EXIT_* codes."""
     parser = argparse.ArgumentParser(description="Wait for the MNIST endpoint, score digits, fail below a threshold.")
-    mnist_client.add_endpoint_arguments(parser, "V2 infer URL, or a base URL completed with --model")
+    mnist_client.add_endpoint_arguments(parser, "infer/predict URL, or a base URL completed with --model and --protocol")
     parser.add_argument("--count", type=int, default=20, help="held-out digits to score (default 20)")
     parser.add_argument("--min-accuracy", type=float, default=0.8, help="fail below this accuracy (default 0.8)")
     parser.add_argument(
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         endpoint = mnist_client.resolve_endpoint(
-            url=args.url, stack=args.stack, host_header=args.host_header, model_name=args.model, protocol="v2"
+            url=args.url, stack=args.stack, host_header=args.host_header, model_name=args.model, protocol=args.protocol
         )
         code, summary = run(
             endpoint,

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements-dev.txt
+ensure_venv requirements-dev.txt 12
 
 # pytest exits 5 when it collected nothing; that must fail too, and it does (non-zero).
 exec .venv/bin/python -m pytest "$@"

@@ -1,7 +1,7 @@
 """Train the sample MNIST classifier that servebox deploys, reproducibly and offline.
 
 The artifact is the one file the serving runtime loads (`model.joblib`, read with
-`joblib.load` by MLServer's sklearn runtime) plus `metrics.json`, which records how it was
+`joblib.load` by KServe's sklearn server) plus `metrics.json`, which records how it was
 made: held-out accuracy, split sizes, library versions, the input scaling the model expects,
 the seed, the training time and the training inputs key.
 
@@ -13,7 +13,7 @@ versions) changed. Users run it directly:
 
 A scikit-learn pickle is only safe to load with the scikit-learn (and numpy) it was written
 with, so training refuses to run unless the installed versions equal the ones pinned for the
-runtime image in `components/versions.py` (`SKLEARN_VERSION`, `NUMPY_VERSION`).
+runtime image in `components/versions.py` (`SKLEARN_VERSION`, `NUMPY_VERSION`, `JOBLIB_VERSION`).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ OPENML_VERSION = 1
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VERSIONS_FILE = REPO_ROOT / "components" / "versions.py"
 # Library name -> constant in components/versions.py holding the runtime image's version.
-PINNED_LIBRARIES = {"scikit-learn": "SKLEARN_VERSION", "numpy": "NUMPY_VERSION"}
+PINNED_LIBRARIES = {"scikit-learn": "SKLEARN_VERSION", "numpy": "NUMPY_VERSION", "joblib": "JOBLIB_VERSION"}
 
 
 class VersionPinError(RuntimeError):
@@ -121,7 +121,7 @@ def expected_versions(versions_file: Path = VERSIONS_FILE) -> dict[str, str]:
 
 def installed_versions() -> dict[str, str]:
     """Versions of the libraries whose pickles the runtime must be able to read."""
-    return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}
+    return {"scikit-learn": sklearn.__version__, "numpy": np.__version__, "joblib": joblib.__version__}
 
 
 def check_library_versions(expected: Mapping[str, str]) -> None:

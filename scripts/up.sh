@@ -38,7 +38,7 @@ UP_ARGS=("$@")
 VENV="$REPO/.venv"   # Pulumi.yaml's runtime uses the same venv
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements.txt || die "could not prepare .venv (see above); fix that and run scripts/up.sh again"
+ensure_venv requirements.txt 13 || die "could not prepare .venv (see above); fix that and run scripts/up.sh again"
 
 # --- 2. Preflight -------------------------------------------------------------------------------
 say "Checking this machine (scripts/preflight.py --stack $STACK)"

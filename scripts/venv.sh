@@ -2,27 +2,66 @@
 # Sourced by scripts/up.sh and scripts/test.sh: one way to make .venv (the virtualenv Pulumi.yaml
 # names) match a lock file. Written for bash 3.2 too (the macOS default).
 #
-# ensure_venv LOCKFILE: (re)creates .venv when it is missing or its Python is gone or older than
-# 3.10, then installs LOCKFILE unless that exact file was installed last time (sha256 in .venv).
+# ensure_venv LOCKFILE NEWEST_MINOR: (re)creates .venv when it is missing, its Python is gone, or
+# its Python is outside 3.11..3.NEWEST_MINOR, then installs LOCKFILE unless that exact file was
+# installed last time (sha256 in .venv).
+#
+# Why a range: the sample model is pickled with the scikit-learn, numpy and scipy of KServe's
+# sklearn server image (components/versions.py), and those exact releases publish wheels for
+# Python 3.11-3.13 only (numpy 2.4 and scipy 1.17 need 3.11; scikit-learn 1.5.2 has no 3.14
+# wheel). The offline tests also run KServe's own Python library, which supports up to 3.12.
+# $PYTHON picks the interpreter; otherwise the first of python3, python3.13, python3.12 and
+# python3.11 on PATH that is in range.
+
+SERVEBOX_OLDEST_MINOR=11
+
+_python_in_range() { # PYTHON NEWEST_MINOR
+  "$1" -c "import sys; sys.exit(not ((3, $SERVEBOX_OLDEST_MINOR) <= sys.version_info[:2] <= (3, $2)))" 2>/dev/null
+}
+
+_pick_python() { # NEWEST_MINOR -> prints the interpreter to use, or fails with the fix
+  local newest="$1" candidates candidate minor version
+  if [[ -n "${PYTHON:-}" ]]; then
+    command -v "$PYTHON" >/dev/null 2>&1 || {
+      echo "error: PYTHON=$PYTHON is not on PATH. Unset it, or point it at Python 3.$SERVEBOX_OLDEST_MINOR-3.$newest." >&2
+      return 1
+    }
+    _python_in_range "$PYTHON" "$newest" || {
+      version="$("$PYTHON" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo unknown)"
+      echo "error: PYTHON=$PYTHON is Python $version; this needs Python 3.$SERVEBOX_OLDEST_MINOR-3.$newest" \
+        "(the sample model's scikit-learn has wheels for those only). Point PYTHON at one of them." >&2
+      return 1
+    }
+    echo "$PYTHON"
+    return 0
+  fi
+  candidates="python3"
+  minor="$newest"
+  while ((minor >= SERVEBOX_OLDEST_MINOR)); do
+    candidates="$candidates python3.$minor"
+    minor=$((minor - 1))
+  done
+  for candidate in $candidates; do
+    if command -v "$candidate" >/dev/null 2>&1 && _python_in_range "$candidate" "$newest"; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  version="$(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null || echo "not installed")"
+  echo "error: servebox needs Python 3.$SERVEBOX_OLDEST_MINOR-3.$newest; python3 is $version and no python3.1x" \
+    "in that range is on PATH. Install one (macOS: brew install python@3.12; Debian/Ubuntu:" \
+    "sudo apt-get install python3.12-venv, or use pyenv/uv), or set PYTHON=/path/to/python3.12" >&2
+  return 1
+}
 
 ensure_venv() {
-  local lock="$1" python="${PYTHON:-python3}" venv=".venv" want stamp
-  local py_ok='import sys; sys.exit(sys.version_info < (3, 10))'
+  local lock="$1" newest="$2" venv=".venv" python want stamp
   stamp="$venv/.$(basename "$lock" .txt).sha256"
   [[ -f "$lock" ]] || { echo "error: $lock is missing" >&2; return 1; }
-  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "$py_ok" 2>/dev/null; then
-    command -v "$python" >/dev/null 2>&1 || {
-      echo "error: $python not found. Install Python 3.10 or newer (macOS: brew install python;" \
-        "Debian/Ubuntu: sudo apt-get install python3 python3-venv)" >&2
-      return 1
-    }
-    "$python" -c "$py_ok" || {
-      echo "error: servebox needs Python 3.10 or newer; $python is" \
-        "$("$python" -c 'import platform; print(platform.python_version())'). Install a newer one, or set PYTHON=" >&2
-      return 1
-    }
-    echo "==> Creating the Python venv in .venv"
-    rm -rf "$venv" # a venv whose Python is gone cannot be repaired in place
+  if [[ ! -x "$venv/bin/python" ]] || ! _python_in_range "$venv/bin/python" "$newest"; then
+    python="$(_pick_python "$newest")" || return 1
+    echo "==> Creating the Python venv in .venv with $python"
+    rm -rf "$venv" # a venv whose Python is gone or out of range cannot be repaired in place
     "$python" -m venv "$venv" || {
       echo "error: could not create .venv (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2
       return 1

@@ -2,9 +2,10 @@
 
 Needs the platform (KServe's webhook serving and runtimes installed, the ingress gateway ready) and
 a store. Creates the model namespace, the predictor's identity (a ServiceAccount carrying the
-store's read-only credentials the way KServe's storage initializer reads them), the ServingRuntime,
-and the InferenceService, awaited until Ready. Last, a command sends held-out digits through the
-published endpoint from where the user stands and fails the update when the answers are wrong.
+store's read-only credentials the way KServe's storage initializer reads them) and the
+InferenceService on KServe's own sklearn server (components/model/runtime.py), awaited until
+Ready. Last, a command sends held-out digits through the published endpoint from where the user
+stands and fails the update when the answers are wrong.
 https://kserve.github.io/website/docs/model-serving/storage/providers/s3
 """
 
@@ -29,7 +30,6 @@ from components.platform.kserve import model_host
 from components.storage.minio import REGION, StoredObject
 
 
-
 class ModelStore(Protocol):
     """What the model needs of a store (MinioStore on kind)."""
 
@@ -43,7 +43,7 @@ class ModelStore(Protocol):
 def inference_service(
     settings: ModelSettings, mode: DeploymentMode, storage_uri: str, service_account: str
 ) -> dict:
-    """The InferenceService: sklearn format, V2 protocol, the store's directory, small resources."""
+    """The InferenceService: KServe's sklearn server named, V2, the store's directory, small resources."""
     model = settings
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
@@ -63,8 +63,9 @@ def inference_service(
                 "maxReplicas": model.max_replicas,
                 "serviceAccountName": service_account,
                 "model": {
-                    "modelFormat": {"name": "sklearn", "version": "1"},
-                    "protocolVersion": "v2",
+                    "modelFormat": dict(runtime.MODEL_FORMAT),
+                    "protocolVersion": runtime.PROTOCOL,
+                    # Named, because KServe 0.20 picks kserve-mlserver for sklearn + v2 otherwise.
                     "runtime": runtime.RUNTIME_NAME,
                     "storageUri": storage_uri,
                     "resources": {
@@ -99,7 +100,12 @@ class Endpoint:
     """http://<ingress ip>:<port>: the same gateway by address, for use with the Host header."""
 
     def infer_url(self, model_name: str) -> str:
+        """The Open Inference Protocol (V2) URL."""
         return f"{self.base_url}/v2/models/{model_name}/infer"
+
+    def predict_url(self, model_name: str) -> str:
+        """The KServe V1 URL."""
+        return f"{self.base_url}/v1/models/{model_name}:predict"
 
 
 def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int) -> Endpoint:
@@ -121,6 +127,8 @@ def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSett
             "scripts/smoke_test.py",
             "--url",
             f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
+            "--protocol",
+            runtime.PROTOCOL,
             "--host-header",
             endpoint.host,
             "--count",
@@ -183,6 +191,10 @@ class MnistModel(pulumi.ComponentResource):
     """Where the model answers."""
     infer_url: pulumi.Output[str]
     """V2 inference URL (resolves with no DNS setup)."""
+    predict_url: pulumi.Output[str]
+    """V1 predict URL (the same server, the same port)."""
+    protocol: str
+    """The model's own protocol (its protocolVersion): what clients speak unless told otherwise."""
     curl: pulumi.Output[str]
     """A ready-to-paste request with one real digit, sent to the ingress by address with a Host header."""
     model_uri: pulumi.Output[str]
@@ -224,18 +236,6 @@ class MnistModel(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        runtime_manifest = runtime.serving_runtime(
-            model.namespace, model.cpu_request, model.memory_request, model.cpu_limit, model.memory_limit
-        )
-        serving_runtime = kube.custom_resource(
-            f"{name}-runtime",
-            runtime_manifest,
-            api_version=runtime_manifest["apiVersion"],
-            kind=runtime_manifest["kind"],
-            namespace=ns.metadata.name,
-            # ServingRuntimes go through KServe's webhook.
-            opts=kube.after(child, args.serving_ready),
-        )
         manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
             lambda values: inference_service(model, args.deployment_mode, values[0], values[1])
         )
@@ -246,7 +246,7 @@ class MnistModel(pulumi.ComponentResource):
             kind="InferenceService",
             namespace=ns.metadata.name,
             opts=pulumi.ResourceOptions.merge(
-                kube.after(child, args.serving_ready, serving_runtime, stored.resource, credentials),
+                kube.after(child, args.serving_ready, stored.resource, credentials),
                 pulumi.ResourceOptions(
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
@@ -259,6 +259,8 @@ class MnistModel(pulumi.ComponentResource):
             lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]))
         )
         self.infer_url = self.endpoint.apply(lambda e: e.infer_url(model.name))
+        self.predict_url = self.endpoint.apply(lambda e: e.predict_url(model.name))
+        self.protocol = runtime.PROTOCOL
         self.curl = self.endpoint.apply(lambda e: curl_command(e, model.name, args.artifact.sample_request))
         if args.smoke_test.digits:
             command.local.Command(
@@ -274,5 +276,5 @@ class MnistModel(pulumi.ComponentResource):
         self.model_uri = stored.uri
         self.service_account = account.metadata.name
         self.register_outputs(
-            {"infer_url": self.infer_url, "model_uri": self.model_uri, "service_account": self.service_account}
+            {"infer_url": self.infer_url, "predict_url": self.predict_url, "model_uri": self.model_uri, "service_account": self.service_account}
         )

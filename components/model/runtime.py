@@ -1,74 +1,36 @@
-"""The serving runtime of the sample model: MLServer's sklearn runtime at a pinned image.
+"""The serving runtime of the sample model: KServe's own scikit-learn server.
 
-servebox authors its own ServingRuntime instead of using the chart's `kserve-mlserver`, whose image
-(seldonio/mlserver:1.5.0 in kserve-runtime-configs v0.20.0) ships another scikit-learn than the one
-the artifact is trained with; pickles do not load across scikit-learn versions. The environment
-below is the one contract between this runtime and the offline tests, which start the same MLServer
-release on 127.0.0.1 with it.
+It is the `kserve-sklearnserver` ClusterServingRuntime that kserve-runtime-configs installs
+(components/platform/kserve.py), named explicitly by the InferenceService: with
+`protocolVersion: v2` and no runtime named, KServe 0.20 would pick `kserve-mlserver` instead.
+servebox authors no ServingRuntime of its own. The image is multi-arch and serves KServe's V1 and
+the Open Inference Protocol (V2) on one port.
+
+What is here is what the cluster runs, as facts of the chart and the image at the pinned tag; the
+offline tests start KServe's library on 127.0.0.1 with the same arguments (tests/model).
 https://kserve.github.io/website/docs/model-serving/predictive-inference/frameworks/sklearn
 """
 
 from __future__ import annotations
 
 from components import versions
-from components.naming import standard_labels
 
-RUNTIME_NAME = "servebox-mlserver-sklearn"
+RUNTIME_NAME = versions.SKLEARN_SERVER_RUNTIME.name
+MODEL_FORMAT = {"name": "sklearn", "version": "1"}
+PROTOCOL = "v2"
+"""The InferenceService's protocolVersion; the server answers V1 on the same port as well."""
+PROTOCOLS = ("v1", "v2")
+"""What the server answers: KServe's ModelServer registers both REST protocols for every model."""
 HTTP_PORT = 8080
-MODEL_MOUNT_PATH = "/mnt/models"  # where KServe's storage initializer puts the storageUri
-
-# What MLServer reads at start-up (mlserver.settings, MLSERVER_ / MLSERVER_MODEL_ prefixes).
-MLSERVER_ENV = {
-    "MLSERVER_MODEL_IMPLEMENTATION": "mlserver_sklearn.SKLearnModel",
-    "MLSERVER_HTTP_PORT": str(HTTP_PORT),
-    "MLSERVER_GRPC_PORT": "9000",
-    # One process: the default forks a worker pool, which doubles the memory of a tiny model.
-    "MLSERVER_PARALLEL_WORKERS": "0",
-    "MLSERVER_LOAD_MODELS_AT_STARTUP": "true",
-}
+MODEL_MOUNT_PATH = "/mnt/models"
+"""Where KServe's storage initializer puts the storageUri's files before the server starts."""
+MODEL_EXTENSIONS = (".joblib", ".pkl", ".pickle")
+"""The server loads exactly one file with one of these extensions from the model directory
+(kserve/kserve python/sklearnserver/sklearnserver/model.py@v0.20.0)."""
 
 
-def serving_runtime(namespace: str, cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str) -> dict:
-    """The namespaced ServingRuntime the InferenceService names."""
-    return {
-        "apiVersion": "serving.kserve.io/v1alpha1",
-        "kind": "ServingRuntime",
-        "metadata": {
-            "name": RUNTIME_NAME,
-            "namespace": namespace,
-            "labels": standard_labels("mlserver", versions.MLSERVER_VERSION),
-            # KServe applies its MLServer defaults by this annotation: MLSERVER_MODEL_NAME (the
-            # InferenceService name) and MLSERVER_MODEL_URI (the mount path).
-            "annotations": {"serving.kserve.io/server-type": "mlserver"},
-        },
-        "spec": {
-            "supportedModelFormats": [{"name": "sklearn", "version": "1", "autoSelect": False}],
-            "protocolVersions": ["v2"],
-            "containers": [
-                {
-                    "name": "kserve-container",
-                    "image": versions.MODEL_RUNTIME.ref,
-                    "env": [
-                        {"name": key, "value": value}
-                        for key, value in {
-                            **MLSERVER_ENV,
-                            # KServe fills {{.Name}} with the InferenceService name.
-                            "MLSERVER_MODEL_NAME": "{{.Name}}",
-                            "MLSERVER_MODEL_URI": MODEL_MOUNT_PATH,
-                        }.items()
-                    ],
-                    "ports": [{"containerPort": HTTP_PORT, "protocol": "TCP"}],
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "privileged": False,
-                        "runAsNonRoot": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                    "resources": {
-                        "requests": {"cpu": cpu_request, "memory": memory_request},
-                        "limits": {"cpu": cpu_limit, "memory": memory_limit},
-                    },
-                }
-            ],
-        },
-    }
+def server_arguments(model_name: str, model_dir: str = MODEL_MOUNT_PATH, http_port: int = HTTP_PORT) -> list[str]:
+    """The container's arguments, as the chart's ClusterServingRuntime gives them (KServe fills
+    `{{.Name}}` with the InferenceService name): kserve-runtime-configs
+    files/runtimes/clusterservingruntimes-patch.yaml@v0.20.0, `kserve-sklearnserver`."""
+    return [f"--model_name={model_name}", f"--model_dir={model_dir}", f"--http_port={http_port}"]

@@ -66,11 +66,23 @@ def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
 
 
 def runtime_configs_values() -> dict:
-    """kserve-runtime-configs values: the ClusterServingRuntimes on (the chart's default is off)."""
+    """kserve-runtime-configs values: the served runtimes on, every other one off, no moving tag.
+
+    The chart's default is no runtime at all (`servingruntime.enabled: false`); with it on, the chart
+    renders all of them, so each one is switched here (versions.SERVED_RUNTIMES) and the one image
+    the chart leaves at `latest` is pinned (versions.ServingRuntime.tag_override).
+    """
+    per_runtime: dict[str, dict] = {}
+    for runtime in versions.KSERVE_RUNTIMES:
+        block = per_runtime.setdefault(runtime.values_key, {"disabled": True})
+        if runtime.name in versions.SERVED_RUNTIMES:
+            block["disabled"] = False
+        if runtime.tag_override:
+            block["tag"] = runtime.tag_override
     return {
         "kserve": {
             "version": versions.KSERVE_VERSION,
-            "servingruntime": {"enabled": True},
+            "servingruntime": {"enabled": True, **per_runtime},
             "llmisvcConfigs": {"enabled": False},
         }
     }

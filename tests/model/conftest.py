@@ -1,8 +1,9 @@
 """Fixtures for the model tests: scripts/ importable, one trained artifact, the real runtime serving it.
 
-The artifact is trained once per session into a temporary directory. The server is MLServer with
-its sklearn runtime, started by `bench_model.local_model_server` as the cluster starts it (the
-ServingRuntime's MLSERVER_* environment, `mlserver start <model dir>`), on 127.0.0.1 only.
+The artifact is trained once per session into a temporary directory. The server is KServe's
+scikit-learn server (scripts/local_sklearnserver.py on KServe's own library at the image's
+release), started by `bench_model.local_model_server` with the arguments the cluster's
+ClusterServingRuntime gives the container, on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ def samples() -> list[mnist_client.Sample]:
 
 @pytest.fixture(scope="session")
 def server(artifact_dir: Path) -> Iterator[bench_model.LocalServer]:
-    """MLServer serving the session artifact as model `mnist` on a free 127.0.0.1 port."""
+    """KServe's sklearn server serving the session artifact as model `mnist` on a free 127.0.0.1 port."""
     if not bench_model.runtime_server_available():
-        message = "MLServer with mlserver-sklearn is not installed (scripts/test.sh installs requirements-dev.txt)"
+        message = "kserve and kserve-storage are not installed (scripts/test.sh installs requirements-dev.txt)"
         if os.environ.get("CI"):
             pytest.fail(message)  # CI installs them: a missing server there is a broken install, not a skip
         pytest.skip(message)

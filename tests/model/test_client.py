@@ -240,7 +240,8 @@ def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bin_dir.mkdir()
     outputs = {
         "infer_url": "http://127.0.0.1:31080/v2/models/mnist/infer",
-        "predict_url": "",
+        "predict_url": "http://127.0.0.1:31080/v1/models/mnist:predict",
+        "protocol": "v1",
         "host_header": "mnist.models.127.0.0.1.sslip.io",
         "model_name": "mnist",
         "kubeconfig": "[secret]",
@@ -274,12 +275,27 @@ def test_endpoint_from_stack_outputs(fake_pulumi: Path) -> None:
     ]
 
 
-def test_v1_from_a_stack_without_predict_url_says_why(fake_pulumi: Path) -> None:
+def test_the_stack_protocol_output_is_the_default(fake_pulumi: Path) -> None:
+    endpoint = mnist_client.resolve_endpoint(url=None, stack="dev", host_header=None, model_name=None, protocol=None)
+    assert (endpoint.protocol, endpoint.url) == ("v1", "http://127.0.0.1:31080/v1/models/mnist:predict")
+
+
+def test_a_stack_without_the_protocols_url_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mnist_client, "read_stack_outputs", lambda stack: {"infer_url": "http://h/v2/models/m/infer"})
     with pytest.raises(
         mnist_client.StackOutputsError,
-        match=re.escape("has no 'predict_url' output. The serving runtime may not serve V1"),
+        match=re.escape(
+            "stack dev has no 'predict_url' output for V1. Has `pulumi up` finished for this stack? "
+            "If its runtime does not serve V1, try --protocol v2."
+        ),
     ):
         mnist_client.resolve_endpoint(url=None, stack="dev", host_header=None, model_name=None, protocol="v1")
+
+
+def test_a_stack_from_before_the_protocol_output_defaults_to_v2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mnist_client, "read_stack_outputs", lambda stack: {"infer_url": "http://h/v2/models/m/infer"})
+    endpoint = mnist_client.resolve_endpoint(url=None, stack=None, host_header=None, model_name=None, protocol=None)
+    assert (endpoint.protocol, endpoint.url) == ("v2", "http://h/v2/models/m/infer")
 
 
 def test_base_url_is_completed_for_the_protocol() -> None:
@@ -287,11 +303,33 @@ def test_base_url_is_completed_for_the_protocol() -> None:
         url="http://h:8080", stack=None, host_header="x", model_name="digits", protocol="v1"
     )
     assert v1.url == "http://h:8080/v1/models/digits:predict"
+    v2 = mnist_client.resolve_endpoint(url="http://h:8080", stack=None, host_header=None, model_name=None, protocol=None)
+    assert (v2.protocol, v2.url) == ("v2", "http://h:8080/v2/models/mnist/infer")
     full = "http://h/v2/models/mnist/infer"
     assert (
         mnist_client.resolve_endpoint(url=full, stack=None, host_header=None, model_name=None, protocol="v2").url
         == full
     )
+
+
+def test_a_full_url_says_its_protocol() -> None:
+    endpoint = mnist_client.resolve_endpoint(
+        url="http://h/v1/models/mnist:predict", stack=None, host_header=None, model_name=None, protocol=None
+    )
+    assert endpoint.protocol == "v1"
+
+
+def test_a_protocol_that_contradicts_the_url_is_refused() -> None:
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "--protocol v1 does not match --url http://h/v2/models/mnist/infer, whose path is a V2 path. "
+            "Drop --protocol, or pass the base URL and let --protocol complete it"
+        ),
+    ):
+        mnist_client.resolve_endpoint(
+            url="http://h/v2/models/mnist/infer", stack=None, host_header=None, model_name=None, protocol="v1"
+        )
 
 
 # --- Which Pulumi backend the client reads outputs from -------------------------------------------

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import joblib
@@ -137,14 +138,16 @@ def test_training_refuses_a_directory_with_another_model_file(tmp_path: Path, pi
 
 def test_expected_versions_reads_the_pins_from_a_versions_file(tmp_path: Path) -> None:
     versions = tmp_path / "versions.py"
-    versions.write_text('SKLEARN_VERSION = "1.2.3"\nNUMPY_VERSION = "4.5.6"\n')
-    assert train_mnist.expected_versions(versions) == {"scikit-learn": "1.2.3", "numpy": "4.5.6"}
+    versions.write_text('SKLEARN_VERSION = "1.2.3"\nNUMPY_VERSION = "4.5.6"\nJOBLIB_VERSION = "7.8.9"\n')
+    assert train_mnist.expected_versions(versions) == {"scikit-learn": "1.2.3", "numpy": "4.5.6", "joblib": "7.8.9"}
 
 
 def test_expected_versions_says_which_pin_is_missing(tmp_path: Path) -> None:
     versions = tmp_path / "versions.py"
     versions.write_text('SKLEARN_VERSION = "1.2.3"\n')
-    with pytest.raises(train_mnist.VersionPinError, match=f"{versions} does not define NUMPY_VERSION as a string"):
+    with pytest.raises(
+        train_mnist.VersionPinError, match=f"{versions} does not define NUMPY_VERSION, JOBLIB_VERSION as a string"
+    ):
         train_mnist.expected_versions(versions)
 
 
@@ -153,16 +156,18 @@ def test_repo_pins_equal_installed_libraries() -> None:
     assert train_mnist.expected_versions() == train_mnist.installed_versions()
 
 
-def test_local_runtime_is_the_pinned_mlserver_image_version() -> None:
-    """The MLServer the tests serve with is the release the cluster's runtime image was built from."""
-    pytest.importorskip("mlserver_sklearn", reason="MLServer with mlserver-sklearn is not installed")
+def test_local_server_library_is_the_release_the_runtime_image_is_built_from() -> None:
+    """The KServe library the tests serve with is the one inside kserve/sklearnserver at the pinned tag."""
     module = train_mnist.load_versions_module()
-    images = [
-        value for value in vars(module).values() if str(getattr(value, "repository", "")).endswith("seldonio/mlserver")
-    ]
-    assert images, "components/versions.py pins no seldonio/mlserver image"
-    for image in images:
-        release = image.tag.split("-")[0]
-        assert release == importlib.metadata.version("mlserver") == importlib.metadata.version("mlserver-sklearn")
-        # The full and the sklearn-only image install from the same lock file, so either will do.
-        assert image.tag in (release, f"{release}-sklearn")
+    assert module.SKLEARN_SERVER.repository == "docker.io/kserve/sklearnserver"
+    assert module.SKLEARN_SERVER.tag == module.KSERVE_VERSION == f"v{importlib.metadata.version('kserve')}"
+    assert importlib.metadata.version("kserve-storage") == importlib.metadata.version("kserve")
+
+
+def test_the_artifact_loads_warning_free_with_the_pinned_libraries(artifact_dir: Path) -> None:
+    """No InconsistentVersionWarning or any other: the libraries that load it are the ones that wrote it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = joblib.load(artifact_dir / train_mnist.MODEL_FILENAME)
+    assert [str(warning.message) for warning in caught] == []
+    assert type(model).__module__.startswith("sklearn.")

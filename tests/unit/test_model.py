@@ -1,5 +1,5 @@
-"""The store, the upload, the predictor's identity, the runtime, the InferenceService and the smoke
-test, under mocks; the authored custom resources against KServe's CRD schemas at the pinned tag.
+"""The store, the upload, the predictor's identity, the InferenceService on KServe's own sklearn
+server, the runtimes the platform serves, and the smoke test, under mocks; the authored custom resources against KServe's CRD schemas at the pinned tag.
 
 Not proven here: that MinIO, KServe and Knative act on these as intended on a real cluster; the
 artifact itself is served for real on 127.0.0.1 in tests/model/.
@@ -46,14 +46,15 @@ def test_inference_service_is_valid_for_the_pinned_kserve_crd(request, run_name,
     }
 
 
-def test_inference_service_serves_the_uploaded_directory_with_the_authored_runtime(knative):
+def test_inference_service_serves_the_uploaded_directory_on_kserves_sklearn_server(knative):
     spec = isvc(knative)["spec"]["predictor"]
     assert spec["serviceAccountName"] == "mnist-predictor"
     assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 1)
     model = spec["model"]
     assert model["modelFormat"] == {"name": "sklearn", "version": "1"}
     assert model["protocolVersion"] == "v2"
-    assert model["runtime"] == runtime.RUNTIME_NAME
+    # Named: for sklearn over v2 with no runtime named, KServe 0.20 would pick kserve-mlserver.
+    assert model["runtime"] == runtime.RUNTIME_NAME == "kserve-sklearnserver"
     assert model["storageUri"] == knative.outputs[outputs.MODEL_URI]
     assert model["storageUri"].startswith("s3://servebox-kind-models/mnist/")
     assert not model["storageUri"].endswith("model.joblib")  # KServe wants the directory
@@ -68,20 +69,50 @@ def test_replicas_come_from_config(standard):
     assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 3)
 
 
-def test_serving_runtime_is_valid_and_pins_the_image_the_artifact_was_trained_for(knative):
-    inputs = knative["model-runtime"].inputs
-    manifest = {"apiVersion": inputs["apiVersion"], "kind": inputs["kind"], "metadata": inputs["metadata"], "spec": inputs["spec"]}
-    validate(manifest)
-    (container,) = manifest["spec"]["containers"]
-    assert container["image"] == versions.MODEL_RUNTIME.ref == "docker.io/seldonio/mlserver:1.6.1-sklearn"
-    env = {item["name"]: item["value"] for item in container["env"]}
-    assert env == {
-        **runtime.MLSERVER_ENV,
-        "MLSERVER_MODEL_NAME": "{{.Name}}",
-        "MLSERVER_MODEL_URI": "/mnt/models",
+def test_no_serving_runtime_of_our_own(knative):
+    assert not knative.of_type("kubernetes:serving.kserve.io/v1alpha1:ServingRuntime")
+    assert not knative.of_type("kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime")
+
+
+def test_the_named_runtime_is_one_the_platform_serves_with_the_pinned_multi_arch_image(knative):
+    values = knative["platform-kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]
+    assert values["enabled"] is True
+    assert values[versions.SKLEARN_SERVER_RUNTIME.values_key] == {"disabled": False}
+    # The chart renders kserve/sklearnserver:<chart version> when no tag is given.
+    assert "tag" not in values["sklearnserver"]
+    assert versions.SKLEARN_SERVER_RUNTIME.image == "kserve/sklearnserver:v0.20.0"
+    assert versions.SKLEARN_SERVER.ref == "docker.io/kserve/sklearnserver:v0.20.0"
+    assert versions.SKLEARN_SERVER.architectures == {"amd64", "arm64"}
+    assert "sklearnserver-docker-publish.yml@v0.20.0" in versions.SKLEARN_SERVER.architectures_source
+
+
+def test_runtime_configs_serve_three_runtimes_and_switch_off_every_other(knative):
+    values = knative["platform-kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]
+    switches = {key: block["disabled"] for key, block in values.items() if isinstance(block, dict)}
+    assert switches == {
+        "sklearnserver": False,
+        "xgbserver": False,
+        "lgbserver": False,
+        "mlserver": True,
+        "tensorflow": True,
+        "torchserve": True,
+        "tritonserver": True,
+        "pmmlserver": True,
+        "predictiveserver": True,
+        "paddleserver": True,
+        "autogluonserver": True,
+        "huggingfaceserver": True,
+        "vllmserver": True,
     }
-    assert manifest["spec"]["protocolVersions"] == ["v2"]
-    assert manifest["metadata"]["annotations"] == {"serving.kserve.io/server-type": "mlserver"}
+
+
+def test_no_runtime_object_carries_a_moving_tag(knative):
+    values = knative["platform-kserve-runtime-configs"].inputs["values"]["kserve"]["servingruntime"]
+    # The chart's own value for vLLM is `latest`; the disabled object still exists, so it is pinned.
+    assert values["vllmserver"] == {"disabled": True, "tag": versions.VLLM_TAG}
+    for served in versions.KSERVE_RUNTIMES:
+        repository, _, tag = served.image.rpartition(":")
+        assert repository and tag and tag != "latest", served
 
 
 def test_predictor_identity_is_the_read_only_user_and_nothing_more(knative):
@@ -141,12 +172,15 @@ def test_upload_is_content_addressed_and_tracked(knative):
     assert knative.outputs[outputs.MODEL_URI] == "s3://servebox-kind-models/" + upload["objectName"].rsplit("/", 1)[0]
 
 
-def test_order_store_before_model_webhook_before_runtime_isvc_before_smoke_test(knative):
+def test_order_store_before_model_runtimes_before_isvc_before_smoke_test(knative):
     assert knative["store-provider"].depends_on == ["store-server", "store-service"]
-    runtime_waits = knative.waits_on("model-runtime")
-    assert {"platform-kserve-runtime-configs", "platform-kserve-webhook-ready"} <= runtime_waits
     isvc_waits = knative.waits_on("model-isvc")
-    assert {"model-runtime", "model-upload", "model-storage-credentials", "platform-kserve-webhook-ready"} <= isvc_waits
+    assert {
+        "platform-kserve-runtime-configs",
+        "platform-kserve-webhook-ready",
+        "model-upload",
+        "model-storage-credentials",
+    } <= isvc_waits
     assert "platform-istio-gateway" not in isvc_waits  # the ISVC does not wait for the gateway...
     smoke_waits = knative.waits_on("model-smoke-test")
     assert {"model-isvc", "platform-istio-gateway"} <= smoke_waits  # ...the request through it does
@@ -160,7 +194,7 @@ def test_inference_service_is_awaited_within_the_install_timeout(knative):
 def test_smoke_test_sends_digits_through_the_ingress_with_the_host_header(knative):
     smoke = knative["model-smoke-test"].inputs
     assert smoke["create"].endswith(
-        "scripts/smoke_test.py --url http://127.0.0.1:8080/v2/models/mnist/infer "
+        "scripts/smoke_test.py --url http://127.0.0.1:8080/v2/models/mnist/infer --protocol v2 "
         "--host-header mnist.models.127.0.0.1.sslip.io --count 20 --min-accuracy 0.8 --timeout 900"
     )
     assert smoke["triggers"][0] == knative.outputs[outputs.MODEL_URI]
@@ -175,7 +209,8 @@ def test_model_outputs(knative):
     out = knative.outputs
     assert out[outputs.ENDPOINT] == "http://mnist.models.127.0.0.1.sslip.io:8080"
     assert out[outputs.INFER_URL] == "http://mnist.models.127.0.0.1.sslip.io:8080/v2/models/mnist/infer"
-    assert out[outputs.PREDICT_URL] is None  # MLServer serves V2 only
+    assert out[outputs.PREDICT_URL] == "http://mnist.models.127.0.0.1.sslip.io:8080/v1/models/mnist:predict"
+    assert out[outputs.PROTOCOL] == "v2"
     assert out[outputs.HOST_HEADER] == "mnist.models.127.0.0.1.sslip.io"
     assert out[outputs.MODEL_NAME] == "mnist"
     assert out[outputs.BUCKET] == "servebox-kind-models"

@@ -23,8 +23,8 @@ from scripts import preflight as pf
 REPO = Path(__file__).resolve().parents[2]
 GIB = 2**30
 PINNED_IMAGES = versions.images()
-AMD64_ONLY = Image("example.io/model-runtime", "1.0", architectures=frozenset({"amd64"}))
-BOTH = Image("example.io/controller", "2.0", "sha256:feed")
+AMD64_ONLY = Image("example.io/model-runtime", "1.0", frozenset({"amd64"}), "a test fact")
+BOTH = Image("example.io/controller", "2.0", versions.AMD64_ARM64, "a test fact", digest="sha256:feed")
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def pins(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed pins, so that the exact messages below do not move when versions.py does."""
     monkeypatch.setattr(versions, "KIND_MIN_CLI_VERSION", "0.32.0")
     monkeypatch.setattr(versions, "KUBERNETES_VERSION", "1.33.12")
-    monkeypatch.setattr(versions, "KIND_NODE", Image("kindest/node", "v1.33.12", "sha256:abc"))
+    monkeypatch.setattr(versions, "KIND_NODE", Image("kindest/node", "v1.33.12", versions.AMD64_ARM64, "a test fact", digest="sha256:abc"))
     monkeypatch.setattr(versions, "images", lambda: (BOTH,))
 
 
@@ -519,7 +519,7 @@ def test_architecture_names_every_image_without_a_build(
 
 
 def test_architecture_lists_several_missing_images(monkeypatch: pytest.MonkeyPatch) -> None:
-    other = Image("example.io/ppc-tool", "3", architectures=frozenset({"amd64", "ppc64le"}))
+    other = Image("example.io/ppc-tool", "3", frozenset({"amd64", "ppc64le"}), "a test fact")
     monkeypatch.setattr(versions, "images", lambda: (AMD64_ONLY, BOTH, other))
     check = pf.check_architecture(facts(docker_info=info(**DESKTOP)))
     assert check.message == (
@@ -536,6 +536,61 @@ def test_architecture_checks_what_versions_images_returns_at_call_time(monkeypat
     monkeypatch.setattr(versions, "images", lambda: (*PINNED_IMAGES, AMD64_ONLY))
     check = pf.check_architecture(facts(docker_info=info(Architecture="arm64")))
     assert (check.status, check.message.endswith("example.io/model-runtime:1.0 (amd64)")) == ("FAIL", True)
+
+
+# The real pins: what an Apple Silicon laptop (Docker Desktop, arm64 node) and an amd64 machine see.
+DEFAULT_STACK_IMAGES = {
+    "kindest/node",
+    "quay.io/jetstack/cert-manager-controller",
+    "quay.io/jetstack/cert-manager-webhook",
+    "quay.io/jetstack/cert-manager-cainjector",
+    "quay.io/jetstack/cert-manager-startupapicheck",
+    "docker.io/istio/pilot",
+    "docker.io/istio/proxyv2",
+    "gcr.io/knative-releases/knative.dev/operator/cmd/operator",
+    "gcr.io/knative-releases/knative.dev/operator/cmd/webhook",
+    "docker.io/kserve/kserve-controller",
+    "docker.io/kserve/storage-initializer",
+    "quay.io/brancz/kube-rbac-proxy",
+    "docker.io/kserve/sklearnserver",
+    "docker.io/kserve/xgbserver",
+    "docker.io/kserve/lgbserver",
+    "quay.io/minio/minio",
+}
+
+
+def test_the_default_stack_pulls_exactly_these_images() -> None:
+    assert {image.repository for image in PINNED_IMAGES} == DEFAULT_STACK_IMAGES
+    assert len(PINNED_IMAGES) == len(DEFAULT_STACK_IMAGES)
+
+
+@pytest.mark.parametrize("image", PINNED_IMAGES, ids=lambda image: image.repository)
+def test_every_pinned_image_records_amd64_and_arm64_with_its_source(image: Image) -> None:
+    assert image.architectures >= {"amd64", "arm64"}
+    assert image.tag and image.tag != "latest"
+    # A source names a file upstream at a tag, not a belief.
+    assert "@" in image.architectures_source or " (TAG " in image.architectures_source, image.architectures_source
+    assert any(arch in image.architectures_source for arch in ("arm64", "--platform=all")), image.architectures_source
+
+
+@pytest.mark.parametrize(
+    ("docker_architecture", "arch"), [("x86_64", "amd64"), ("aarch64", "arm64"), ("arm64", "arm64")]
+)
+def test_preflight_passes_the_real_pins_on_amd64_and_on_apple_silicon(
+    monkeypatch: pytest.MonkeyPatch, docker_architecture: str, arch: str
+) -> None:
+    monkeypatch.setattr(versions, "images", lambda: PINNED_IMAGES)
+    check = pf.check_architecture(facts(docker_info=info(Architecture=docker_architecture)))
+    assert (check.status, check.message) == ("OK", f"all {len(PINNED_IMAGES)} images publish linux/{arch}")
+
+
+def test_preflight_would_stop_an_arm64_machine_on_an_amd64_only_pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    amd64_sklearn = Image("docker.io/kserve/sklearnserver", "v0.20.0", frozenset({"amd64"}), "a test fact")
+    pins = tuple(amd64_sklearn if i.repository == amd64_sklearn.repository else i for i in PINNED_IMAGES)
+    monkeypatch.setattr(versions, "images", lambda: pins)
+    check = pf.check_architecture(facts(docker_info=info(**DESKTOP)))
+    assert check.status == "FAIL"
+    assert check.message.endswith("1 image the stack pulls has no linux/arm64 build: docker.io/kserve/sklearnserver:v0.20.0 (amd64)")
 
 
 # --- 6. Host port ------------------------------------------------------------------------------------

@@ -58,7 +58,6 @@ KNATIVE_RESOURCES = {
     "model-upload": "minio:index/s3Object:S3Object",
     "model-storage-credentials": "kubernetes:core/v1:Secret",
     "model-service-account": "kubernetes:core/v1:ServiceAccount",
-    "model-runtime": "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
     "model-isvc": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
     "model-smoke-test": COMMAND,
 }
