@@ -3,16 +3,18 @@
 import pulumi
 
 from components import outputs, versions
-from components.cluster import create_cluster
-from components.config import load_settings
+from components.cluster import create_cluster, gcp_provider
+from components.cluster.vm import ssh_command
+from components.config import VM_TARGETS, Target, load_settings
 from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
-from components.naming import bucket_name
 from components.platform import Platform, PlatformArgs
-from components.storage import MinioStore, MinioStoreArgs
+from components.storage import create_store
 
 settings = load_settings()
 artifact = ensure_sample_artifact()
-cluster = create_cluster(settings)
+on_vm = settings.target in VM_TARGETS
+cloud = gcp_provider(settings) if settings.target is Target.GCP else None
+cluster = create_cluster(settings, cloud)
 on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 platform = Platform(
     "platform",
@@ -25,11 +27,7 @@ platform = Platform(
     ),
     opts=on_cluster,
 )
-store = MinioStore(
-    "store",
-    MinioStoreArgs(bucket=bucket_name(settings.project, settings.stack), host_port=settings.kind.store_host_port),
-    opts=on_cluster,
-)
+store = create_store(settings, cluster, cloud)
 model = MnistModel(
     "model",
     MnistModelArgs(
@@ -63,4 +61,8 @@ pulumi.export(outputs.MODEL_NAME, settings.model.name)
 pulumi.export(outputs.MODEL_URI, model.model_uri)
 pulumi.export(outputs.BUCKET, store.bucket)
 pulumi.export(outputs.SERVICE_ACCOUNT, model.service_account)
-pulumi.export(outputs.VERSIONS, versions.summary())
+pulumi.export(outputs.SSH, ssh_command(settings.stack) if on_vm else None)
+pulumi.export(outputs.SSH_PRIVATE_KEY, cluster.ssh_private_key if on_vm else None)  # type: ignore[attr-defined]
+pulumi.export(outputs.SSH_HOST_KEY, cluster.ssh_host_key if on_vm else None)  # type: ignore[attr-defined]
+pulumi.export(outputs.EXPIRES_AT, cluster.expires_at if on_vm else None)  # type: ignore[attr-defined]
+pulumi.export(outputs.VERSIONS, versions.summary(on_vm))

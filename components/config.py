@@ -12,6 +12,8 @@ module reads it from there rather than repeating it.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from typing import Any
 
 import pulumi
 import yaml
+
+from components import host
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -73,10 +77,46 @@ class DeploymentMode(str, Enum):
         return self.value.capitalize()
 
 
+class TerminationAction(str, Enum):
+    """What a VM's TTL does when it fires."""
+
+    STOP = "stop"
+    DELETE = "delete"
+
+
+class GcpNetworkMode(str, Enum):
+    """Which VPC network the GCP VM joins."""
+
+    DEFAULT = "default"
+    CREATE = "create"
+
+
 # What this version can build. The enums above list every value the design names, so that a
 # planned value gets a message saying it is planned rather than "unknown".
-AVAILABLE_TARGETS = (Target.KIND,)
+AVAILABLE_TARGETS = (Target.KIND, Target.GCP)
 AVAILABLE_SERVING = (Serving.KSERVE,)
+VM_TARGETS = frozenset({Target.GCP, Target.AWS})
+
+# The targets a key means something on; a key not listed here applies to every target. Setting one
+# on a stack of another target is refused rather than silently ignored.
+KEY_TARGETS: dict[str, frozenset[Target]] = {
+    "kindHostPort": frozenset({Target.KIND}),
+    "kindStoreHostPort": frozenset({Target.KIND}),
+    **{
+        key: VM_TARGETS
+        for key in ("adminCidrs", "modelCidrs", "allowWorldAdminAccess", "vmTtlHours", "vmTerminationAction", "vmSpot")
+    },
+    **{
+        key: frozenset({Target.GCP})
+        for key in ("gcpZone", "gcpMachineType", "gcpDiskSizeGb", "gcpNetwork", "gcpStaticIp")
+    },
+}
+
+AUTO = "auto"
+"""The CIDR keys' default: this machine's public address, looked up at run time (components/host.py)."""
+
+# Where the Google provider finds its project when `gcp:project` is not set (its own env fallbacks).
+GCP_PROJECT_ENV = ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
 
 
 class ConfigError(pulumi.RunError):
@@ -97,6 +137,45 @@ class KindSettings:
     """Host port (on 127.0.0.1) mapped to the ingress gateway's HTTP NodePort."""
     store_host_port: int
     """Host port (on 127.0.0.1) mapped to the model store's S3 API."""
+
+
+@dataclass(frozen=True)
+class VmSettings:
+    """What every VM target (gcp, aws) shares: who may reach it, and when it ends."""
+
+    admin_cidrs: tuple[str, ...]
+    """IPv4 CIDRs allowed to SSH (22) and the Kubernetes API (6443); 'auto' already resolved."""
+    model_cidrs: tuple[str, ...]
+    """IPv4 CIDRs allowed to call the model over HTTP (80); 'auto' already resolved."""
+    ttl_hours: int
+    """Hours after each start at which the cloud ends the VM; 0 means never."""
+    termination_action: TerminationAction
+    """What the TTL (and a Spot preemption) does to the VM."""
+    spot: bool
+    """Run on Spot capacity."""
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    """Settings of the GCP VM target."""
+
+    project: str
+    """The GCP project (gcp:project, or the provider's environment fallbacks)."""
+    zone: str
+    """Zone of the VM."""
+    machine_type: str
+    """Compute Engine machine type."""
+    disk_size_gb: int
+    """Boot disk size."""
+    network: GcpNetworkMode
+    """The project's default network, or one created for this stack."""
+    static_ip: bool
+    """Reserve a static external IP instead of an ephemeral one."""
+
+    @property
+    def region(self) -> str:
+        """The zone's region (us-central1-a -> us-central1)."""
+        return self.zone.rsplit("-", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -145,6 +224,10 @@ class Settings:
     kind: KindSettings
     model: ModelSettings
     smoke_test: SmokeTestSettings
+    vm: VmSettings | None = None
+    """Set on VM targets (gcp, aws) only."""
+    gcp: GcpSettings | None = None
+    """Set on the gcp target only."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +297,31 @@ class _Reader:
             return None
         return number
 
+    def boolean(self, key: str) -> bool | None:
+        given = self.value(key)
+        if given.strip().lower() not in ("true", "false"):
+            self.problem(key, given, "true or false")
+            return None
+        return given.strip().lower() == "true"
+
+    def cidrs(self, key: str) -> tuple[str, ...] | str | None:
+        """AUTO, or the comma-separated IPv4 networks of `key`, each in canonical form."""
+        given = self.value(key)
+        if given.strip() == AUTO:
+            return AUTO
+        items = [item.strip() for item in given.split(",")]
+        networks = []
+        for item in items:
+            try:
+                networks.append(str(ipaddress.IPv4Network(item, strict=True)))
+            except ValueError as error:
+                reason = "host bits are set" if "has host bits set" in str(error) else "not an IPv4 CIDR"
+                self.problem(
+                    key, given, f"auto, or comma-separated IPv4 CIDRs such as 203.0.113.7/32 ({item!r}: {reason})"
+                )
+                return None
+        return tuple(networks)
+
     def matching(self, key: str, check: Callable[[str], bool], allowed: str) -> str | None:
         given = self.value(key)
         if not check(given):
@@ -282,10 +390,16 @@ def parse_settings(
     project: str,
     stack: str,
     schema: Mapping[str, ConfigKey] | None = None,
+    provider_config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    public_ipv4: Callable[[], str] | None = None,
 ) -> Settings:
     """Validate raw project config (keys without the project prefix) into Settings.
 
-    Missing keys take their Pulumi.yaml default. Raises ConfigError listing every problem.
+    Missing keys take their Pulumi.yaml default. `provider_config` holds other namespaces' keys
+    (`gcp:project`), `environ` the environment the providers read, and `public_ipv4` finds this
+    machine's address for CIDR keys left at `auto` (components/host.py; asked only when needed).
+    Raises ConfigError listing every problem.
     """
     schema = config_schema() if schema is None else schema
     read = _Reader(raw, schema)
@@ -318,6 +432,14 @@ def parse_settings(
     memory_limit = read.matching("modelMemoryLimit", lambda v: bool(memory_bytes(v)), _MEMORY_ALLOWED)
     digits = read.integer("smokeTestDigits", 0, 500)
     min_accuracy = read.integer("smokeTestMinAccuracyPercent", 0, 100)
+    if target is not None:
+        _keys_of_other_targets(read, target)
+    vm = _vm_settings(read, public_ipv4 or host.public_ipv4) if target in VM_TARGETS else None
+    gcp = (
+        _gcp_settings(read, provider_config or {}, os.environ if environ is None else environ)
+        if target is Target.GCP
+        else None
+    )
 
     # Rules across keys, checked only where both sides parsed (their own errors are already listed).
     if host_port is not None and host_port == store_host_port:
@@ -356,6 +478,100 @@ def parse_settings(
             memory_limit=memory_limit,  # type: ignore[arg-type]
         ),
         smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
+        vm=vm,
+        gcp=gcp,
+    )
+
+
+def _keys_of_other_targets(read: _Reader, target: Target) -> None:
+    for key in sorted(set(read.raw) & set(KEY_TARGETS)):
+        targets = KEY_TARGETS[key]
+        if target not in targets:
+            names = ", ".join(sorted(t.value for t in targets))
+            read.problems.append(
+                f"{key}: got {str(read.raw[key])!r}, but it applies to target {names} only and this stack's "
+                f"target is {target.value}; allowed: not set on a {target.value} stack. Fix: pulumi config rm {key}"
+            )
+
+
+def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | None:
+    admin = read.cidrs("adminCidrs")
+    model = read.cidrs("modelCidrs")
+    allow_world = read.boolean("allowWorldAdminAccess")
+    ttl = read.integer("vmTtlHours", 0, 720)
+    action = read.enum("vmTerminationAction", TerminationAction)
+    spot = read.boolean("vmSpot")
+    if AUTO in (admin, model):
+        try:
+            here = (f"{public_ipv4()}/32",)
+        except host.PublicAddressError as error:
+            for key, value in (("adminCidrs", admin), ("modelCidrs", model)):
+                if value == AUTO:
+                    read.problems.append(
+                        f"{key}: got 'auto', but the public IPv4 address of this machine could not be found "
+                        f"({error}); allowed: auto when it can be looked up, or IPv4 CIDRs. "
+                        f"Fix: pulumi config set {key} <your public IP>/32"
+                    )
+            here = None
+        admin = here if admin == AUTO else admin
+        model = here if model == AUTO else model
+    if isinstance(admin, tuple) and allow_world is False:
+        world = [cidr for cidr in admin if ipaddress.IPv4Network(cidr).prefixlen == 0]
+        if world:
+            read.problems.append(
+                f"adminCidrs: got {read.value('adminCidrs')!r}; allowed: networks narrower than {world[0]} unless "
+                "allowWorldAdminAccess is true (it would open SSH and the Kubernetes API of the VM to the "
+                "whole internet). Fix: pulumi config set adminCidrs auto"
+            )
+    if None in (admin, model, allow_world, ttl, action, spot):
+        return None
+    return VmSettings(
+        admin_cidrs=admin,  # type: ignore[arg-type]
+        model_cidrs=model,  # type: ignore[arg-type]
+        ttl_hours=ttl,  # type: ignore[arg-type]
+        termination_action=action,
+        spot=spot,  # type: ignore[arg-type]
+    )
+
+
+_GCP_PROJECT = re.compile(r"([a-z0-9.-]+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]")
+_GCP_ZONE = re.compile(r"[a-z]+(-[a-z]+)*[0-9]+-[a-z]")
+_GCP_MACHINE_TYPE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+){1,3}")
+
+
+def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> GcpSettings | None:
+    project = str(provider_config.get("gcp:project") or "") or next(
+        (environ[name] for name in GCP_PROJECT_ENV if environ.get(name)), ""
+    )
+    if not project:
+        read.problems.append(
+            "gcp:project: not set; allowed: the id of the GCP project to create the VM and the bucket in "
+            f"(or one of {', '.join(GCP_PROJECT_ENV)} in the environment). Fix: pulumi config set gcp:project <project-id>"
+        )
+    elif not _GCP_PROJECT.fullmatch(project):
+        read.problems.append(
+            f"gcp:project: got {project!r}; allowed: a GCP project id (6-30 lower-case letters, digits and '-', "
+            "starting with a letter). Fix: pulumi config set gcp:project <project-id>"
+        )
+        project = ""
+    zone = read.matching("gcpZone", lambda v: bool(_GCP_ZONE.fullmatch(v)), "a Compute Engine zone such as us-central1-a")
+    machine_type = read.matching(
+        "gcpMachineType",
+        lambda v: bool(_GCP_MACHINE_TYPE.fullmatch(v)),
+        "a Compute Engine machine type such as e2-standard-2, n2d-standard-4 or t2a-standard-2",
+    )
+    disk = read.integer("gcpDiskSizeGb", 20, 500)
+    network = read.enum("gcpNetwork", GcpNetworkMode)
+    static_ip = read.boolean("gcpStaticIp")
+    if not project or None in (zone, machine_type, disk, network, static_ip):
+        return None
+    return GcpSettings(
+        project=project,
+        zone=zone,  # type: ignore[arg-type]
+        machine_type=machine_type,  # type: ignore[arg-type]
+        disk_size_gb=disk,  # type: ignore[arg-type]
+        network=network,
+        static_ip=static_ip,  # type: ignore[arg-type]
     )
 
 
@@ -369,4 +585,5 @@ def load_settings() -> Settings:
     prefix = f"{project}:"
     every_key = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     raw = {key[len(prefix) :]: value for key, value in every_key.items() if key.startswith(prefix)}
-    return parse_settings(raw, project=project, stack=pulumi.get_stack())
+    others = {key: value for key, value in every_key.items() if not key.startswith(prefix)}
+    return parse_settings(raw, project=project, stack=pulumi.get_stack(), provider_config=others)

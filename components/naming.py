@@ -37,6 +37,27 @@ def bucket_name(project: str, stack: str) -> str:
     return dns_label(f"{project}-{stack}", 63 - len("-models")) + "-models"
 
 
+def vm_name(project: str, stack: str) -> str:
+    """The base name of a VM target's cloud resources: a DNS label unique to the stack (<= 40)."""
+    return dns_label(f"{project}-{stack}", 40)
+
+
+def gcp_service_account_id(project: str, stack: str) -> str:
+    """A service account id (6-30 characters: lower-case letters, digits, '-'; starts with a letter)."""
+    account = dns_label(f"{project}-{stack}", 30)
+    return account if len(account) >= 6 else f"{account}-node"
+
+
+def gcs_bucket_name(gcp_project: str, project: str, stack: str) -> str:
+    """A GCS bucket name: global across all of GCS, so it carries the (globally unique) project id."""
+    return dns_label(f"{gcp_project}-{project}-{stack}", 63 - len("-models")) + "-models"
+
+
+def cloud_labels(project: str, stack: str) -> dict[str, str]:
+    """Labels every cloud resource of a stack carries (lower-case, digits, '-', <= 63 characters)."""
+    return {"servebox-project": dns_label(project), "servebox-stack": dns_label(stack)}
+
+
 def standard_labels(component: str, version: str = "") -> dict[str, str]:
     """The app.kubernetes.io labels every object servebox authors carries."""
     labels = {
@@ -57,6 +78,10 @@ def sslip_domain(ip: str) -> str:
 __all__ = [
     "TYPE_PREFIX",
     "bucket_name",
+    "cloud_labels",
+    "gcp_service_account_id",
+    "gcs_bucket_name",
+    "vm_name",
     "component_type",
     "dns_label",
     "kind_cluster_name",

@@ -21,6 +21,16 @@ MODEL_URI = "model_uri"
 BUCKET = "bucket"
 SERVICE_ACCOUNT = "service_account"
 
+# VM targets (null elsewhere).
+SSH = "ssh"
+"""A command that opens a shell on the VM (scripts/ssh.sh <stack>)."""
+SSH_PRIVATE_KEY = "ssh_private_key"
+"""The SSH key that opens the VM; secret (scripts/ssh.sh writes it to a 0600 file)."""
+SSH_HOST_KEY = "ssh_host_key"
+"""The VM's SSH host key as read at first contact: scripts/ssh.sh pins it."""
+EXPIRES_AT = "expires_at"
+"""When the TTL ends the VM (ISO 8601, UTC); null without a TTL."""
+
 ALL_OUTPUTS = (
     TARGET,
     SERVING,
@@ -38,9 +48,13 @@ ALL_OUTPUTS = (
     MODEL_URI,
     BUCKET,
     SERVICE_ACCOUNT,
+    SSH,
+    SSH_PRIVATE_KEY,
+    SSH_HOST_KEY,
+    EXPIRES_AT,
     VERSIONS,
 )
 """Every output a stack exports, in the order the program exports them."""
 
-SECRET_OUTPUTS = frozenset({KUBECONFIG})
+SECRET_OUTPUTS = frozenset({KUBECONFIG, SSH_PRIVATE_KEY})
 """Outputs that must always be Pulumi secrets."""

@@ -260,6 +260,49 @@ NUMPY_VERSION = "2.4.4"
 JOBLIB_VERSION = "1.5.3"
 SKLEARN_SERVER_PYTHON = "3.11"
 
+# --- VM targets: k3s and the OS image ---------------------------------------------------------
+# Rule: the same Kubernetes minor as the kind node (1.33, KUBERNETES_VERSION's rule) and at least
+# v1.33.4+k3s1, which stops k3s replacing GCE's metadata-server resolver with 8.8.8.8
+# (k3s-io/k3s#12692, 1.33 backport #12702) so that pods resolve metadata.google.internal. v1.33.7+k3s1
+# is the newest 1.33 release in k3s-io/docs docs/release-notes/v1.33.X.md (stored copy @143463bb).
+# The binaries are checked against these sha256s (from the release's sha256sum-<arch>.txt, as quoted
+# by andrewrothstein/ansible-k3s defaults/main.yml); install.sh is k3s's own, pinned by tag and
+# sha256 (9ca7930c… is the same file at v1.33.4, v1.33.12 and v1.33.13 in three independent pins, so
+# unchanged across the branch), and runs with INSTALL_K3S_SKIP_DOWNLOAD=true.
+
+
+@dataclass(frozen=True)
+class K3sRelease:
+    """A k3s release and the checksums every download of it is held to."""
+
+    version: str
+    binary_sha256: dict[str, str]
+    """sha256 of the release binary, by Debian architecture (amd64: `k3s`, arm64: `k3s-arm64`)."""
+    install_script_sha256: str
+    source: str
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self.version.split("+", 1)[0].lstrip("v")
+
+
+K3S = K3sRelease(
+    version="v1.33.7+k3s1",
+    binary_sha256={
+        "amd64": "8cb5e74c409635f73856d1956ca9b2402df3c72524b894299a891d3f05da399d",
+        "arm64": "4648225a3c5617c68f01b8dd2d7cb46ec12903d52dc568c9fab7eaf5296c7306",
+    },
+    install_script_sha256="9ca7930c31179d83bc13de20078fd8ad3e1ee00875b31f39a7e524ca4ef7d9de",
+    source="https://github.com/k3s-io/k3s/releases/tag/v1.33.7%2Bk3s1",
+)
+
+# Ubuntu 24.04 LTS, Canonical's GCE image families (project ubuntu-os-cloud), by architecture. The
+# family is resolved to one image when the VM is created and kept (components/cluster/gcp.py).
+GCP_IMAGE_PROJECT = "ubuntu-os-cloud"
+GCP_IMAGE_FAMILIES = {"amd64": "ubuntu-2404-lts-amd64", "arm64": "ubuntu-2404-lts-arm64"}
+# Compute Engine's Arm machine series (Ampere Altra, Google Axion).
+GCP_ARM_SERIES = frozenset({"t2a", "c4a"})
+
 # --- Model store (kind) ------------------------------------------------------------------------
 # MinIO publishes source only since October 2025 (minio/minio#21647); this is the last release with
 # an official multi-arch image. Its S3 API listens on the host's loopback only.
@@ -304,16 +347,17 @@ def images() -> tuple[Image, ...]:
     return (KIND_NODE, *(image for chart in charts() for image in chart.images), MINIO)
 
 
-def summary() -> dict[str, str]:
-    """The `versions` stack output: what this stack runs, by component."""
+def summary(on_vm: bool = False) -> dict[str, str]:
+    """The `versions` stack output: what this stack runs, by component (k3s on VMs, kind's node locally)."""
+    cluster = {"k3s": K3S.version} if on_vm else {"kind_node_image": KIND_NODE.ref}
     return {
-        "kubernetes": KUBERNETES_VERSION,
-        "kind_node_image": KIND_NODE.ref,
+        "kubernetes": K3S.kubernetes_version if on_vm else KUBERNETES_VERSION,
+        **cluster,
         "cert_manager": CERT_MANAGER_VERSION,
         "istio": ISTIO_VERSION,
         "knative_serving": KNATIVE_VERSION,
         "kserve": KSERVE_VERSION,
         "model_runtime": SKLEARN_SERVER.ref,
         "scikit_learn": SKLEARN_VERSION,
-        "minio": MINIO.ref,
+        **({} if on_vm else {"minio": MINIO.ref}),
     }

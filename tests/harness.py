@@ -8,7 +8,9 @@ API server, Helm or kind accepts them, or how long they take; nothing here talks
 from __future__ import annotations
 
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,38 @@ PROJECT = "servebox"
 LAST_REGISTRATIONS: list = []
 
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
+
+# What `sudo cat /etc/rancher/k3s/k3s.yaml` prints on a k3s server, in shape (keys shortened).
+FAKE_K3S_KUBECONFIG = """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: Q0EK
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: Q0VSVAo=
+    client-key-data: S0VZCg==
+"""
+# Plausible answers of the clouds and the machine, for mock runs of VM targets.
+FAKE_PUBLIC_IPV4 = "198.51.100.7"
+FAKE_NOW = datetime(2026, 12, 1, 9, 30, 15, tzinfo=timezone.utc)
+FAKE_EPHEMERAL_IP = "203.0.113.10"
+FAKE_STATIC_IP = "203.0.113.20"
+FAKE_GCP_PROJECT = "servebox-test-1"
+FAKE_IMAGE = "https://www.googleapis.com/compute/v1/projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20261119"
+FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE"
+FAKE_SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nRkFLRQ==\n-----END OPENSSH PRIVATE KEY-----\n"
+FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOST root@servebox-gcp"
 
 
 @dataclass
@@ -106,6 +140,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "command:local:Command":
             state.setdefault("stdout", FAKE_KUBECONFIG if args.name.endswith("-cluster") else "")
             state.setdefault("stderr", "")
+        if args.typ == "command:remote:Command":
+            state.setdefault("stdout", FAKE_K3S_KUBECONFIG if args.name.endswith("-kubeconfig") else FAKE_HOST_KEY + "\n")
+            state.setdefault("stderr", "")
+        if args.typ == "tls:index/privateKey:PrivateKey":
+            state.update(publicKeyOpenssh=FAKE_SSH_PUBLIC_KEY + "\n", privateKeyOpenssh=FAKE_SSH_PRIVATE_KEY)
+        if args.typ == "gcp:compute/address:Address":
+            state["address"] = FAKE_STATIC_IP
+        if args.typ == "gcp:serviceaccount/account:Account":
+            state["email"] = f"{args.inputs['accountId']}@{FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
+        if args.typ == "gcp:compute/instance:Instance":
+            interfaces = [dict(interface) for interface in state["networkInterfaces"]]
+            configs = [dict(config) for config in interfaces[0]["accessConfigs"]]
+            configs[0].setdefault("natIp", FAKE_EPHEMERAL_IP)
+            interfaces[0]["accessConfigs"] = configs
+            state["networkInterfaces"] = interfaces
+            state["creationTimestamp"] = "2026-12-01T01:30:40.000-08:00"
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = "p" * int(args.inputs["length"])
         if args.typ == "kubernetes:helm.sh/v3:Release":
@@ -113,17 +163,40 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "gcp:compute/getImage:getImage":
+            return {"selfLink": FAKE_IMAGE, "name": FAKE_IMAGE.rsplit("/", 1)[1], "family": args.args.get("family")}
         return {}
 
 
-def run_program(config: dict[str, Any] | None = None, stack: str = "kind") -> ProgramRun:
-    """Run __main__.py under mocks with `config` (keys without the project prefix)."""
+def run_program(
+    config: dict[str, Any] | None = None,
+    stack: str = "kind",
+    *,
+    public_ipv4: Callable[[], str] | None = None,
+) -> ProgramRun:
+    """Run __main__.py under mocks with `config` (project keys without the prefix; other namespaces'
+    keys, such as `gcp:project`, with theirs). The program's one seam to the machine
+    (components/host.py) answers FAKE_PUBLIC_IPV4 and FAKE_NOW, or `public_ipv4` when given."""
+    from components import host
+
+    saved = (host.public_ipv4, host.now)
+    host.public_ipv4 = public_ipv4 or (lambda: FAKE_PUBLIC_IPV4)
+    host.now = lambda: FAKE_NOW
+    try:
+        return _run(config, stack)
+    finally:
+        host.public_ipv4, host.now = saved
+
+
+def _run(config: dict[str, Any] | None, stack: str) -> ProgramRun:
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     mocks = RecordingMocks()
     global LAST_REGISTRATIONS
     LAST_REGISTRATIONS = mocks.registrations
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": str(value) for key, value in (config or {}).items()})
+    pulumi.runtime.set_all_config(
+        {(key if ":" in key else f"{PROJECT}:{key}"): str(value) for key, value in (config or {}).items()}
+    )
 
     options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}
 

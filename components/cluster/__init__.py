@@ -1,14 +1,43 @@
 """Where Kubernetes runs: every target yields the same `Cluster` contract (see base.py)."""
 
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp
+
+from components import host
 from components.cluster.base import Cluster, IngressExposure
+from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
 from components.cluster.kind import KindCluster, KindClusterArgs
 from components.config import Settings, Target
-from components.naming import kind_cluster_name
+from components.naming import cloud_labels, gcp_service_account_id, kind_cluster_name, vm_name
 
-__all__ = ["Cluster", "IngressExposure", "KindCluster", "KindClusterArgs", "create_cluster"]
+__all__ = [
+    "Cluster",
+    "GcpVmCluster",
+    "GcpVmClusterArgs",
+    "IngressExposure",
+    "KindCluster",
+    "KindClusterArgs",
+    "create_cluster",
+    "gcp_provider",
+]
 
 
-def create_cluster(settings: Settings) -> Cluster:
+def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
+    """The one Google provider of a gcp stack: its project, region and zone, and the stack's labels
+    on every resource that takes labels."""
+    assert settings.gcp is not None
+    return pulumi_gcp.Provider(
+        "gcp",
+        project=settings.gcp.project,
+        region=settings.gcp.region,
+        zone=settings.gcp.zone,
+        default_labels=cloud_labels(settings.project, settings.stack),
+    )
+
+
+def create_cluster(settings: Settings, cloud_provider: pulumi.ProviderResource | None = None) -> Cluster:
     """The cluster of the configured target (config.py has already refused targets not built yet)."""
     if settings.target is Target.KIND:
         return KindCluster(
@@ -18,5 +47,22 @@ def create_cluster(settings: Settings) -> Cluster:
                 host_port=settings.kind.host_port,
                 store_host_port=settings.kind.store_host_port,
             ),
+        )
+    if settings.target is Target.GCP:
+        assert settings.gcp is not None and settings.vm is not None and cloud_provider is not None
+        base = vm_name(settings.project, settings.stack)
+        return GcpVmCluster(
+            "cluster",
+            GcpVmClusterArgs(
+                base_name=base,
+                service_account_id=gcp_service_account_id(settings.project, settings.stack),
+                context_name=base,
+                gcp=settings.gcp,
+                vm=settings.vm,
+                labels=cloud_labels(settings.project, settings.stack),
+                created_at=host.now(),
+                timeout_seconds=settings.install_timeout_seconds,
+            ),
+            opts=pulumi.ResourceOptions(providers=[cloud_provider]),
         )
     raise ValueError(f"target {settings.target.value!r} has no cluster implementation")

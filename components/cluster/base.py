@@ -1,8 +1,9 @@
 """The contract every cluster target fulfils, so the platform and model layers are written once.
 
-A target (kind today; GCP and AWS VMs and existing clusters next) creates or finds a cluster and
+A target (kind, a GCP VM; an AWS VM and existing clusters next) creates or finds a cluster and
 hands over: one Kubernetes provider, the kubeconfig as a secret, how the ingress gateway must be
-exposed there, and the address users reach it at.
+exposed there, and the address users reach it at. VM targets add the node's cloud identity, SSH and
+the TTL (VmCluster).
 """
 
 from __future__ import annotations
@@ -39,3 +40,17 @@ class Cluster(Protocol):
     """Port the ingress answers HTTP on at ingress_ip."""
     exposure: IngressExposure
     """How the gateway Service must be exposed on this target."""
+
+
+class VmCluster(Cluster, Protocol):
+    """What a VM target (gcp, aws) gives on top: the node's cloud identity, SSH, and the TTL."""
+
+    node_identity: pulumi.Output[str]
+    """The cloud principal the node runs as (GCP: the VM's service account email); stores grant it
+    read access to the model bucket."""
+    ssh_private_key: pulumi.Output[str]
+    """Private half of the SSH key that opens the VM; always a secret."""
+    ssh_host_key: pulumi.Output[str]
+    """The VM's SSH host key as read at first contact, for a pinned known_hosts."""
+    expires_at: pulumi.Output[str | None]
+    """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""

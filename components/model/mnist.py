@@ -1,12 +1,13 @@
 """The sample MNIST model: uploaded to the private store, served by KServe, proven by a prediction.
 
 Needs the platform (KServe's webhook serving and runtimes installed, the ingress gateway ready) and
-a store. Creates the model namespace, the predictor's identity (a ServiceAccount carrying the
-store's read-only credentials the way KServe's storage initializer reads them) and the
+a store (components/storage/base.py; which one is not this module's business). Creates the model
+namespace, the predictor's identity (a ServiceAccount that lists the store's read-only Secret where
+the store has keys, and nothing where the node reads keyless) and the
 InferenceService on KServe's own sklearn server (components/model/runtime.py), awaited until
 Ready. Last, a command sends held-out digits through the published endpoint from where the user
 stands and fails the update when the answers are wrong.
-https://kserve.github.io/website/docs/model-serving/storage/providers/s3
+https://kserve.github.io/website/docs/model-serving/storage/
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
-from typing import Protocol
 
 import pulumi
 import pulumi_command as command
@@ -27,17 +27,7 @@ from components.model import runtime
 from components.model.artifact import Artifact
 from components.naming import component_type, standard_labels
 from components.platform.kserve import model_host
-from components.storage.minio import REGION, StoredObject
-
-
-class ModelStore(Protocol):
-    """What the model needs of a store (MinioStore on kind)."""
-
-    endpoint_in_cluster: str
-    reader_access_key: pulumi.Output[str]
-    reader_secret_key: pulumi.Output[str]
-
-    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject: ...
+from components.storage.base import ModelStore
 
 
 def inference_service(
@@ -75,16 +65,6 @@ def inference_service(
                 },
             }
         },
-    }
-
-
-def storage_annotations(endpoint: str) -> dict[str, str]:
-    """How KServe's storage initializer reaches the store (S3 API, plain HTTP inside the cluster)."""
-    return {
-        "serving.kserve.io/s3-endpoint": endpoint,
-        "serving.kserve.io/s3-usehttps": "0",
-        "serving.kserve.io/s3-verifyssl": "0",
-        "serving.kserve.io/s3-region": REGION,
     }
 
 
@@ -211,28 +191,27 @@ class MnistModel(pulumi.ComponentResource):
         stored = args.store.upload(
             f"{name}-upload", str(args.artifact.model_path), f"mnist/{args.artifact.key[:16]}/model.joblib", self
         )
-        credentials = k8s.core.v1.Secret(
-            f"{name}-storage-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{model.name}-storage",
-                namespace=ns.metadata.name,
-                labels=standard_labels("mnist"),
-                annotations=storage_annotations(args.store.endpoint_in_cluster),
-            ),
-            string_data={
-                "AWS_ACCESS_KEY_ID": args.store.reader_access_key,
-                "AWS_SECRET_ACCESS_KEY": args.store.reader_secret_key,
-            },
-            opts=child,
-        )
-        # The predictor's identity: read access to the one bucket, through this secret, and nothing
-        # else (no token mounted: the predictor never talks to the Kubernetes API).
+        credentials = None
+        if args.store.predictor_credentials is not None:
+            credentials = k8s.core.v1.Secret(
+                f"{name}-storage-credentials",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{model.name}-storage",
+                    namespace=ns.metadata.name,
+                    labels=standard_labels("mnist"),
+                    annotations=args.store.predictor_credentials.annotations,
+                ),
+                string_data=args.store.predictor_credentials.data,
+                opts=child,
+            )
+        # The predictor's identity: read access to the one bucket, through that Secret or through the
+        # node's own cloud identity, and nothing else (no token mounted: it never calls the API server).
         account = k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=f"{model.name}-predictor", namespace=ns.metadata.name, labels=standard_labels("mnist")
             ),
-            secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)],
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)] if credentials else None,
             automount_service_account_token=False,
             opts=child,
         )

@@ -1,5 +1,49 @@
-"""Where models are stored: a private bucket and an identity that can only read it."""
+"""Where models are stored: a private bucket and an identity that can only read it (base.py)."""
 
-from components.storage.minio import MinioStore, MinioStoreArgs, StoredObject
+from __future__ import annotations
 
-__all__ = ["MinioStore", "MinioStoreArgs", "StoredObject"]
+import pulumi
+
+from components.cluster.base import Cluster, VmCluster
+from components.config import Settings, Target
+from components.naming import bucket_name, cloud_labels, gcs_bucket_name
+from components.storage.base import ModelStore, PredictorCredentials, StoredObject
+from components.storage.gcs import GcsStore, GcsStoreArgs
+from components.storage.minio import MinioStore, MinioStoreArgs
+
+__all__ = [
+    "GcsStore",
+    "GcsStoreArgs",
+    "MinioStore",
+    "MinioStoreArgs",
+    "ModelStore",
+    "PredictorCredentials",
+    "StoredObject",
+    "create_store",
+]
+
+
+def create_store(
+    settings: Settings, cluster: Cluster, cloud_provider: pulumi.ProviderResource | None = None
+) -> ModelStore:
+    """The store of the configured target: MinIO in a kind cluster, GCS beside a GCP VM."""
+    if settings.target is Target.KIND:
+        return MinioStore(
+            "store",
+            MinioStoreArgs(bucket=bucket_name(settings.project, settings.stack), host_port=settings.kind.store_host_port),
+            opts=pulumi.ResourceOptions(providers=[cluster.provider]),
+        )
+    if settings.target is Target.GCP:
+        assert settings.gcp is not None
+        vm_cluster: VmCluster = cluster  # type: ignore[assignment]  # the gcp target's cluster is a VM
+        return GcsStore(
+            "store",
+            GcsStoreArgs(
+                bucket=gcs_bucket_name(settings.gcp.project, settings.project, settings.stack),
+                location=settings.gcp.region,
+                reader=vm_cluster.node_identity,
+                labels=cloud_labels(settings.project, settings.stack),
+            ),
+            opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
+        )
+    raise ValueError(f"target {settings.target.value!r} has no store implementation")

@@ -21,6 +21,7 @@ import pulumi_random as random
 from components import kube, versions
 from components.cluster.kind import STORE_NODE_PORT
 from components.naming import component_type, standard_labels
+from components.storage.base import PredictorCredentials, StoredObject
 
 NAMESPACE = "model-store"
 SERVICE = "minio"
@@ -50,14 +51,14 @@ def read_only_policy(bucket: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class StoredObject:
-    """An object uploaded to the store."""
-
-    resource: pulumi.Resource
-    """The tracked upload; depend on it before anything reads the object."""
-    uri: pulumi.Output[str]
-    """s3://bucket/key of the object's directory (KServe's storageUri points at directories)."""
+def storage_annotations(endpoint: str) -> dict[str, str]:
+    """How KServe's storage initializer reaches MinIO (S3 API, plain HTTP inside the cluster)."""
+    return {
+        "serving.kserve.io/s3-endpoint": endpoint,
+        "serving.kserve.io/s3-usehttps": "0",
+        "serving.kserve.io/s3-verifyssl": "0",
+        "serving.kserve.io/s3-region": REGION,
+    }
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class MinioStore(pulumi.ComponentResource):
     """Access key of the read-only identity."""
     reader_secret_key: pulumi.Output[str]
     """Secret key of the read-only identity; a Pulumi secret."""
+    predictor_credentials: PredictorCredentials
+    """The read-only identity as the predictor's Secret (the store contract, storage/base.py)."""
 
     def __init__(self, name: str, args: MinioStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "MinioStore"), name, None, opts)
@@ -203,6 +206,16 @@ class MinioStore(pulumi.ComponentResource):
         self.endpoint_in_cluster = f"{SERVICE}.{NAMESPACE}.svc.cluster.local:{API_PORT}"
         self.reader_access_key = reader.name
         self.reader_secret_key = reader_key
+        # The key names are those kserve-resources configures for S3 secrets (values.yaml@v0.20.0,
+        # kserve.storage.s3.accessKeyIdName / secretAccessKeyName).
+        self.predictor_credentials = PredictorCredentials(
+            data=pulumi.Output.secret(
+                pulumi.Output.all(reader.name, reader_key).apply(
+                    lambda keys: {"AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1]}
+                )
+            ),
+            annotations=storage_annotations(self.endpoint_in_cluster),
+        )
         self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:

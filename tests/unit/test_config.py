@@ -10,9 +10,11 @@ from components.config import ConfigError, DeploymentMode, Serving, Target, pars
 from tests.harness import REPO, run_program
 
 KEYS = (
-    "deploymentMode, installTimeoutSeconds, kindHostPort, kindStoreHostPort, modelCpuLimit, modelCpuRequest, "
+    "adminCidrs, allowWorldAdminAccess, deploymentMode, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
+    "gcpZone, installTimeoutSeconds, kindHostPort, kindStoreHostPort, modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
-    "modelNamespace, serving, smokeTestDigits, smokeTestMinAccuracyPercent, target"
+    "modelNamespace, serving, smokeTestDigits, smokeTestMinAccuracyPercent, target, vmSpot, vmTerminationAction, "
+    "vmTtlHours"
 )
 RESERVED = (
     "cert-manager, default, istio-system, knative-operator, knative-serving, kserve, kube-node-lease, "
@@ -25,11 +27,11 @@ NAME_RULE = (
 NAMESPACE_RULE = f"a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of {RESERVED}"
 CPU = "a positive CPU quantity such as 100m, 0.5 or 1"
 MEMORY = "a positive memory quantity such as 256Mi, 1Gi or 500M"
-TARGETS = "kind (gcp, aws, existing: planned, not built yet)"
+TARGETS = "kind, gcp (aws, existing: planned, not built yet)"
 
 BAD = [
     ({"target": "gke"}, f"target: got 'gke'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
-    ({"target": "gcp"}, f"target: got 'gcp'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
+    ({"target": "aws"}, f"target: got 'aws'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": "KIND"}, f"target: got 'KIND'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": ""}, f"target: got ''; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     (

@@ -98,8 +98,11 @@ def test_templates_refuse_missing_and_unused_variables():
 
 def test_every_template_opens_with_a_comment_naming_its_renderer():
     for template in sorted(manifests.MANIFESTS_DIR.rglob("*.yaml*")):
-        first = template.read_text().splitlines()[0]
+        lines = template.read_text().splitlines()
+        # cloud-init requires its `#cloud-config` marker on the first line; the comment follows it.
+        first = lines[1] if lines[0] == "#cloud-config" else lines[0]
         assert first.startswith("# "), template
+        assert "components/" in "\n".join(lines[:4]), template
 
 
 @pytest.mark.parametrize("image", versions.images(), ids=lambda image: image.repository)

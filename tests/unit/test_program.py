@@ -277,8 +277,14 @@ def test_outputs_are_exactly_the_contract(knative):
     assert knative.outputs[outputs.VERSIONS] == versions.summary()
 
 
-def test_only_the_kubeconfig_is_secret(knative):
-    assert knative.secret_outputs == set(outputs.SECRET_OUTPUTS) == {"kubeconfig"}
+def test_only_the_kubeconfig_is_secret_on_kind(knative):
+    assert outputs.SECRET_OUTPUTS == {"kubeconfig", "ssh_private_key"}
+    assert knative.secret_outputs == {"kubeconfig"}
+
+
+def test_vm_outputs_are_null_on_kind(knative):
+    for name in (outputs.SSH, outputs.SSH_PRIVATE_KEY, outputs.SSH_HOST_KEY, outputs.EXPIRES_AT):
+        assert knative.outputs[name] is None, name
 
 
 def test_host_port_and_stack_name_flow_into_cluster_and_outputs():

@@ -23,7 +23,8 @@ def test_configuration_table_lists_every_key_with_its_default():
     schema = config_schema()
     assert list(table) == list(schema)
     for key, spec in schema.items():
-        assert table[key] == f"`{spec.default}`", key
+        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+        assert table[key] == f"`{default}`", key
 
 
 def test_outputs_table_lists_every_output_in_order():

@@ -1,0 +1,256 @@
+"""The gcp target: one Shielded Ubuntu 24.04 VM on Compute Engine running k3s, and a way in to it.
+
+Creates (all in the stack's project, zone and region, on the gcp provider given once): the network
+(the project's default VPC, or a VPC and subnet of the stack's own), firewall rules that open HTTP
+to `modelCidrs` and SSH and the Kubernetes API to `adminCidrs` and nothing else, an external IP
+(ephemeral, or a reserved static one), a dedicated service account with no role of its own (the
+store grants it read access to the model bucket), an ED25519 SSH key, and the VM. Its cloud-init
+installs the pinned k3s (components/cluster/vm.py); a TTL through `max_run_duration` ends it.
+https://cloud.google.com/compute/docs/instances/limit-vm-runtime
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from components import versions
+from components.cluster import vm as shared
+from components.cluster.base import IngressExposure
+from components.config import GcpNetworkMode, GcpSettings, VmSettings
+from components.naming import component_type
+
+# Caps the VM's tokens to reading Cloud Storage: whatever roles the service account is ever given,
+# a token from this VM cannot write a bucket or call another API. The only API the node calls is
+# Cloud Storage (KServe's storage initializer), and only to read; cloud-platform would let future
+# IAM grants through, which is the opposite of least privilege.
+STORAGE_READ_ONLY_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
+SUBNET_RANGE = "10.128.64.0/24"
+EXPIRY_LABEL = "servebox-expires-at"
+NETWORK_TAG = "servebox"
+
+
+def architecture(machine_type: str) -> str:
+    """The CPU architecture of a machine type's series (t2a-standard-2 -> arm64)."""
+    return "arm64" if machine_type.split("-", 1)[0] in versions.GCP_ARM_SERIES else "amd64"
+
+
+def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
+    """Spot or standard capacity, and the TTL: the cloud stops or deletes the VM after vmTtlHours."""
+    action = vm.termination_action.value.upper()
+    ttl = (
+        gcp.compute.InstanceSchedulingMaxRunDurationArgs(seconds=vm.ttl_hours * 3600) if vm.ttl_hours else None
+    )
+    if vm.spot:
+        return gcp.compute.InstanceSchedulingArgs(
+            provisioning_model="SPOT",
+            preemptible=True,
+            automatic_restart=False,
+            instance_termination_action=action,
+            max_run_duration=ttl,
+        )
+    return gcp.compute.InstanceSchedulingArgs(
+        provisioning_model="STANDARD",
+        automatic_restart=True,
+        on_host_maintenance="MIGRATE",
+        instance_termination_action=action if ttl else None,
+        max_run_duration=ttl,
+    )
+
+
+def instance_metadata(ssh_public_key: str, user_data: str) -> dict[str, str]:
+    """The VM's metadata: the cloud-init user-data and SSH by this stack's key only.
+
+    Project-wide SSH keys are blocked and OS Login is off, so the one key that opens the VM is the
+    instance's own; the serial console stays closed. Nothing here is secret: every pod on the node
+    can read the metadata server.
+    """
+    return {
+        "user-data": user_data,
+        "ssh-keys": f"{shared.SSH_USER}:{ssh_public_key.strip()} servebox",
+        "block-project-ssh-keys": "TRUE",
+        "enable-oslogin": "FALSE",
+        "serial-port-enable": "FALSE",
+    }
+
+
+@dataclass(frozen=True)
+class GcpVmClusterArgs:
+    """Inputs of the GCP VM target."""
+
+    base_name: str
+    """Name of the VM and of its network, firewall and address resources (naming.vm_name)."""
+    service_account_id: str
+    """Account id of the VM's service account (naming.gcp_service_account_id)."""
+    context_name: str
+    """Cluster, user and context name in the kubeconfig."""
+    gcp: GcpSettings
+    vm: VmSettings
+    labels: dict[str, str]
+    """Labels naming the project and the stack (naming.cloud_labels)."""
+    created_at: datetime
+    """Now, as the program sees it: the expiry label is this plus vmTtlHours when the VM is created."""
+    timeout_seconds: int
+    """How long the VM may take to boot, install k3s and answer."""
+
+
+class GcpVmCluster(pulumi.ComponentResource):
+    """One VM with k3s; meets the Cluster contract (components/cluster/base.py)."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    context: pulumi.Output[str]
+    ingress_ip: pulumi.Output[str]
+    ingress_port: pulumi.Output[int]
+    exposure: IngressExposure
+    node_identity: pulumi.Output[str]
+    """Email of the VM's service account: what a store grants read access to."""
+    ssh_private_key: pulumi.Output[str]
+    """The SSH key's private half (secret); scripts/ssh.sh writes it to a 0600 file."""
+    ssh_host_key: pulumi.Output[str]
+    """The VM's SSH host key as read at first contact."""
+    expires_at: pulumi.Output[str | None]
+    """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
+
+    def __init__(self, name: str, args: GcpVmClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("cluster", "GcpVmCluster"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.gcp
+
+        network: pulumi.Input[str] = "default"
+        subnetwork: pulumi.Input[str] | None = None
+        if settings.network is GcpNetworkMode.CREATE:
+            created = gcp.compute.Network(
+                f"{name}-network", name=args.base_name, auto_create_subnetworks=False, opts=child
+            )
+            subnet = gcp.compute.Subnetwork(
+                f"{name}-subnet",
+                name=args.base_name,
+                network=created.id,
+                region=settings.region,
+                ip_cidr_range=SUBNET_RANGE,
+                opts=child,
+            )
+            network, subnetwork = created.id, subnet.id
+
+        firewalls = [
+            gcp.compute.Firewall(
+                f"{name}-allow-{rule.role}",
+                name=f"{args.base_name}-allow-{rule.role}",
+                network=network,
+                direction="INGRESS",
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in rule.ports])],
+                source_ranges=list(rule.cidrs),
+                target_tags=[args.base_name],
+                description=f"servebox: {rule.description}",
+                opts=child,
+            )
+            for rule in shared.ingress_rules(args.vm)
+        ]
+
+        address = (
+            gcp.compute.Address(
+                f"{name}-address",
+                name=args.base_name,
+                region=settings.region,
+                address_type="EXTERNAL",
+                labels=args.labels,
+                opts=child,
+            )
+            if settings.static_ip
+            else None
+        )
+        account = gcp.serviceaccount.Account(
+            f"{name}-node-identity",
+            account_id=args.service_account_id,
+            display_name=f"servebox VM {args.base_name}",
+            description="Runs the servebox VM; reads the stack's model bucket and nothing else.",
+            opts=child,
+        )
+        ssh_key = tls.PrivateKey(f"{name}-ssh-key", algorithm="ED25519", opts=child)
+        arch = architecture(settings.machine_type)
+        image = gcp.compute.get_image_output(
+            family=versions.GCP_IMAGE_FAMILIES[arch], project=versions.GCP_IMAGE_PROJECT, opts=pulumi.InvokeOptions(parent=self)
+        )
+        expiry = shared.expiry(args.created_at, args.vm.ttl_hours)
+        instance = gcp.compute.Instance(
+            f"{name}-vm",
+            name=args.base_name,
+            zone=settings.zone,
+            machine_type=settings.machine_type,
+            tags=[args.base_name, NETWORK_TAG],
+            labels={**args.labels, EXPIRY_LABEL: shared.expiry_label(expiry)},
+            boot_disk=gcp.compute.InstanceBootDiskArgs(
+                auto_delete=True,
+                initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(
+                    image=image.self_link, size=settings.disk_size_gb, type="pd-balanced"
+                ),
+            ),
+            network_interfaces=[
+                gcp.compute.InstanceNetworkInterfaceArgs(
+                    network=network,
+                    subnetwork=subnetwork,
+                    access_configs=[
+                        gcp.compute.InstanceNetworkInterfaceAccessConfigArgs(
+                            nat_ip=address.address if address else None
+                        )
+                    ],
+                )
+            ],
+            service_account=gcp.compute.InstanceServiceAccountArgs(email=account.email, scopes=[STORAGE_READ_ONLY_SCOPE]),
+            shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
+                enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True
+            ),
+            metadata=ssh_key.public_key_openssh.apply(
+                lambda public_key: instance_metadata(public_key, shared.render_cloud_init("gcp"))
+            ),
+            scheduling=scheduling(args.vm),
+            # A VM the TTL or Spot stopped is started again by the next `up`.
+            desired_status="RUNNING",
+            allow_stopping_for_update=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=firewalls,
+                # The image is resolved from the family when the VM is created and kept: a newer
+                # image never replaces a running VM. The expiry label is written once, at creation.
+                ignore_changes=["bootDisk.initializeParams.image", f'labels["{EXPIRY_LABEL}"]'],
+            ),
+        )
+        external_ip = instance.network_interfaces.apply(lambda interfaces: interfaces[0].access_configs[0].nat_ip)
+        access = shared.K3sAccess(
+            f"{name}-k3s",
+            shared.K3sAccessArgs(
+                external_ip=external_ip,
+                private_key=ssh_key.private_key_openssh,
+                instance=instance,
+                context_name=args.context_name,
+                timeout_seconds=args.timeout_seconds,
+            ),
+            opts=child,
+        )
+
+        self.provider = access.provider
+        self.kubeconfig = access.kubeconfig
+        self.context = pulumi.Output.from_input(args.context_name)
+        self.ingress_ip = external_ip
+        self.ingress_port = pulumi.Output.from_input(shared.HTTP_PORT)
+        self.exposure = shared.EXPOSURE
+        self.node_identity = account.email
+        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)
+        self.ssh_host_key = access.host_key
+        self.expires_at = instance.labels.apply(
+            lambda labels: shared.expires_at_from_label((labels or {}).get(EXPIRY_LABEL, "never"))
+        )
+        self.register_outputs(
+            {
+                "kubeconfig": self.kubeconfig,
+                "ingress_ip": self.ingress_ip,
+                "node_identity": self.node_identity,
+                "expires_at": self.expires_at,
+            }
+        )

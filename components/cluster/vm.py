@@ -1,0 +1,201 @@
+"""What every VM target (gcp, aws) shares: k3s by cloud-init, the exposure, SSH, the kubeconfig, the TTL.
+
+A VM target creates one VM whose first boot installs a pinned, checksum-verified k3s
+(manifests/vm/), opens HTTP to `modelCidrs` and SSH and the Kubernetes API to `adminCidrs`, and hands
+this module the VM's external IP and the SSH key. `K3sAccess` then waits over SSH for cloud-init
+and the API, reads the kubeconfig (a secret, never logged), points it at the external IP and builds
+the one Kubernetes provider. The platform above runs unchanged: the gateway is a LoadBalancer that
+k3s's ServiceLB serves on port 80 of the node.
+https://docs.k3s.io/installation/airgap
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import versions
+from components.cluster.base import IngressExposure
+from components.config import VmSettings
+from components.manifests import MANIFESTS_DIR, render
+from components.naming import component_type
+
+SSH_USER = "ubuntu"
+"""The default user of Canonical's Ubuntu images on both clouds."""
+SSH_PORT = 22
+KUBE_API_PORT = 6443
+HTTP_PORT = 80
+EXPOSURE = IngressExposure(service_type="LoadBalancer")
+"""The gateway as a LoadBalancer: ServiceLB binds its ports on the node, the cloud's NAT does the rest."""
+
+VM_MANIFESTS = MANIFESTS_DIR / "vm"
+SCRIPTS_ON_THE_VM = ("install-k3s.sh", "k3s-config.sh")
+"""Files cloud-init writes under /usr/local/lib/servebox/, from manifests/vm/."""
+WAIT_FOR_K3S = VM_MANIFESTS / "wait-for-k3s.sh"
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One firewall (GCP) or security-group (AWS) rule: TCP ports open to some sources."""
+
+    role: str
+    """Short name, part of the cloud resource's name."""
+    ports: tuple[int, ...]
+    cidrs: tuple[str, ...]
+    description: str
+
+
+def ingress_rules(vm: VmSettings) -> tuple[IngressRule, ...]:
+    """Everything a VM accepts from outside; every other port stays closed."""
+    return (
+        IngressRule("model", (HTTP_PORT,), vm.model_cidrs, "the model over HTTP (Istio gateway via k3s ServiceLB)"),
+        IngressRule("admin", (SSH_PORT, KUBE_API_PORT), vm.admin_cidrs, "SSH and the Kubernetes API"),
+    )
+
+
+def render_cloud_init(cloud: str) -> str:
+    """The VM's user-data: manifests/vm/cloud-init.yaml.tmpl with the k3s pins and the scripts."""
+    text = render(
+        "vm/cloud-init.yaml.tmpl",
+        cloud=cloud,
+        k3s_version=versions.K3S.version,
+        k3s_sha256_amd64=versions.K3S.binary_sha256["amd64"],
+        k3s_sha256_arm64=versions.K3S.binary_sha256["arm64"],
+        install_sh_sha256=versions.K3S.install_script_sha256,
+    )
+    document = yaml.safe_load(text)
+    for entry in document["write_files"]:
+        name = Path(entry["path"]).name
+        if name in SCRIPTS_ON_THE_VM:
+            entry["content"] = (VM_MANIFESTS / name).read_text()
+    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    return header + yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, width=120)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (the scripts) as literal blocks, so the user-data reads like the files."""
+
+
+_BlockDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
+
+
+def expiry(created: datetime, ttl_hours: int) -> datetime | None:
+    """When the TTL ends a VM started at `created`; None without a TTL."""
+    return created.replace(second=0, microsecond=0) + timedelta(hours=ttl_hours) if ttl_hours else None
+
+
+def expiry_label(at: datetime | None) -> str:
+    """`expires_at` in the characters cloud labels allow (lower-case, digits, '-'): 2026-12-02t03-41z."""
+    return at.strftime("%Y-%m-%dt%H-%Mz") if at else "never"
+
+
+def expires_at_from_label(label: str) -> str | None:
+    """The ISO 8601 form of an expiry label, for the `expires_at` output; None for `never`."""
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})t(\d{2})-(\d{2})z", label)
+    return f"{match[1]}T{match[2]}:{match[3]}:00Z" if match else None
+
+
+def kubeconfig_for(raw: str, external_ip: str, name: str) -> str:
+    """k3s's kubeconfig pointed at the external IP, its cluster, user and context renamed to `name`.
+
+    k3s writes `https://127.0.0.1:6443` and names everything `default`
+    (https://docs.k3s.io/cluster-access); the certificate names the external IP (tls-san).
+    """
+    config = yaml.safe_load(raw)
+    if not isinstance(config, dict) or len(config.get("clusters") or []) != 1:
+        raise ValueError("the VM's /etc/rancher/k3s/k3s.yaml is not k3s's one-cluster kubeconfig")
+    (cluster,), (user,), (context,) = config["clusters"], config["users"], config["contexts"]
+    cluster["name"], user["name"], context["name"] = name, name, name
+    cluster["cluster"]["server"] = f"https://{external_ip}:{KUBE_API_PORT}"
+    context["context"] = {**context["context"], "cluster": name, "user": name}
+    config["current-context"] = name
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def ssh_command(stack: str) -> str:
+    """The `ssh` output: scripts/ssh.sh writes the key from the stack's secret output (mode 0600) and
+    pins the host key the program read at first contact."""
+    return f"scripts/ssh.sh {stack}"
+
+
+@dataclass(frozen=True)
+class K3sAccessArgs:
+    """Inputs of the way in to a VM's k3s."""
+
+    external_ip: pulumi.Input[str]
+    """The VM's public IPv4 address (SSH, the API, the model)."""
+    private_key: pulumi.Input[str]
+    """OpenSSH private key of SSH_USER (secret)."""
+    instance: pulumi.Resource
+    """The VM; reading starts once it exists."""
+    context_name: str
+    """Name of the cluster, user and context in the kubeconfig."""
+    timeout_seconds: int
+    """How long cloud-init, k3s and the first SSH connection may take together."""
+
+
+class K3sAccess(pulumi.ComponentResource):
+    """Waits for the VM's k3s over SSH, then exposes its kubeconfig and one Kubernetes provider."""
+
+    kubeconfig: pulumi.Output[str]
+    """Admin kubeconfig pointed at the external IP; always a secret."""
+    host_key: pulumi.Output[str]
+    """The VM's SSH host key (ed25519), as read at first contact, for a pinned known_hosts."""
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: K3sAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(component_type("cluster", "K3sAccess"), name, None, opts)
+        connection = command.remote.ConnectionArgs(
+            host=args.external_ip,
+            user=SSH_USER,
+            private_key=args.private_key,
+            # A new VM refuses connections until sshd starts; retry for about as long as boot takes.
+            dial_error_limit=max(10, args.timeout_seconds // 10),
+            per_dial_timeout=10,
+        )
+        read = command.remote.Command(
+            f"{name}-kubeconfig",
+            connection=connection,
+            create=WAIT_FOR_K3S.read_text(),
+            # Read again whenever the VM or its address changes (a new VM, a new ephemeral IP).
+            triggers=[args.external_ip, args.instance.id],  # type: ignore[attr-defined]
+            # stdout is the admin kubeconfig: never in the logs, encrypted in the state.
+            logging=command.remote.Logging.STDERR,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[args.instance],
+                additional_secret_outputs=["stdout"],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.timeout_seconds}s"),
+            ),
+        )
+        host_key = command.remote.Command(
+            f"{name}-host-key",
+            connection=connection,
+            create="cat /etc/ssh/ssh_host_ed25519_key.pub",
+            triggers=[args.external_ip, args.instance.id],  # type: ignore[attr-defined]
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
+        )
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(read.stdout, args.external_ip).apply(
+                lambda values: kubeconfig_for(values[0], values[1], args.context_name)
+            )
+        )
+        self.host_key = host_key.stdout.apply(lambda text: text.strip())
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            kubeconfig=self.kubeconfig,
+            # When the TTL has deleted the VM, destroy drops what lived in it instead of failing.
+            delete_unreachable=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
+        )
+        self.register_outputs({"kubeconfig": self.kubeconfig, "host_key": self.host_key})

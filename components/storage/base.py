@@ -1,0 +1,48 @@
+"""The contract every model store meets, so the model layer never knows which store is behind it.
+
+A store owns a private bucket, uploads files into it as tracked resources (content-addressed by the
+caller's key, deleted by destroy) and says how the predictor may read them: a Secret of keys for the
+predictor's ServiceAccount where the store needs keys (MinIO on kind), or nothing at all where the
+node's own cloud identity reads the bucket (GCS on a GCP VM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object uploaded to the store."""
+
+    resource: pulumi.Resource
+    """The tracked upload; depend on it before anything reads the object."""
+    uri: pulumi.Output[str]
+    """<scheme>://bucket/key of the object's directory (KServe's storageUri points at directories)."""
+
+
+@dataclass(frozen=True)
+class PredictorCredentials:
+    """Keys the predictor reads the store with, as KServe's storage initializer takes them: the data
+    of a Secret its ServiceAccount lists, and that Secret's annotations."""
+
+    data: pulumi.Output[dict[str, str]]
+    """The Secret's data; always a Pulumi secret."""
+    annotations: dict[str, str]
+    """How the storage initializer reaches the store (KServe's serving.kserve.io/s3-* keys)."""
+
+
+class ModelStore(Protocol):
+    """What the model layer needs of a store."""
+
+    bucket: pulumi.Output[str]
+    """The private bucket."""
+    predictor_credentials: PredictorCredentials | None
+    """Keys for the predictor, or None where it reads keyless through the node's identity."""
+
+    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
+        """Upload `local_path` as `key`; the tracked object and the URI of its directory."""
+        ...
