@@ -269,6 +269,7 @@ class _Reader:
 
     def problem(self, key: str, given: object, allowed: str, fix_value: object | None = None) -> None:
         fix = self.schema[key].default if fix_value is None else fix_value
+        fix = str(fix).lower() if isinstance(fix, bool) else fix
         self.problems.append(
             f"{key}: got {given!r}; allowed: {allowed}. Fix: pulumi config set {key} {_shell_word(fix)}"
         )

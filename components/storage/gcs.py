@@ -66,6 +66,7 @@ class GcsStore(pulumi.ComponentResource):
             member=pulumi.Output.concat("serviceAccount:", args.reader),
             opts=child,
         )
+        self._provider = self.get_provider("gcp::")
         self.bucket = bucket.name
         self.register_outputs({"bucket": self.bucket})
 
@@ -77,7 +78,8 @@ class GcsStore(pulumi.ComponentResource):
             name=key,
             source=pulumi.FileAsset(local_path),
             content_type="application/octet-stream",
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[self._grant]),
+            # The object belongs to the model, but is created with the store's provider.
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=[self._grant]),
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("gs://", self.bucket, "/", directory))
