@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Preflight: can this machine run `pulumi up` on a servebox kind stack?
+"""Preflight: can this machine run `pulumi up` on this servebox stack?
 
     python scripts/preflight.py [--stack STACK] [--json]
 
-Checks, before anything is created, what a kind stack needs from the machine, and prints one line
-per check (OK / WARN / FAIL) with a fix for each problem:
+Checks, before anything is created, what the stack's target needs from the machine, and prints one
+line per check (OK / WARN / FAIL) with a fix for each problem. A VM stack (target gcp, read from
+stacks/Pulumi.<stack>.yaml) needs the Pulumi CLI, GCP credentials found the way the Google provider
+finds them, and `gcp:project`; not Docker or kind. A kind stack needs:
 
 1. the `pulumi`, `docker`, `kind` and `kubectl` CLIs, with versions (kind at least
    versions.KIND_MIN_CLI_VERSION, kubectl within one minor of the pinned Kubernetes);
@@ -151,6 +153,23 @@ class HostFacts:
     """`kind get clusters`; None when kind could not be asked."""
     host_ports: Mapping[str, HostPort] = field(default_factory=dict)
     """The stack's host ports by config key (HOST_PORT_KEYS); a missing key counts as unreadable."""
+    target: str = "kind"
+    """The stack's target, from its config file (default kind)."""
+    gcp: GcpFacts | None = None
+    """What a gcp stack needs from the machine; None on other targets."""
+
+
+@dataclass(frozen=True)
+class GcpFacts:
+    """Where the Google provider would find its project and credentials on this machine."""
+
+    project: str = ""
+    """gcp:project from the stack's config, else the first of the provider's env fallbacks."""
+    project_source: str = ""
+    credentials: str = ""
+    """Where credentials were found, e.g. 'GOOGLE_APPLICATION_CREDENTIALS (/path)'; empty: none."""
+    credentials_problem: str = ""
+    """Why a credentials source that was named is unusable (a missing file)."""
 
 
 # --- Small parsers -------------------------------------------------------------------------------
@@ -577,9 +596,52 @@ def check_distinct_host_ports(facts: HostFacts) -> list[Check]:
     return checks
 
 
+def check_gcp_credentials(gcp: GcpFacts) -> Check:
+    """Credentials where the Google provider looks for them (its `credentials` config, the
+    GOOGLE_CREDENTIALS family of env vars, an access token, GOOGLE_APPLICATION_CREDENTIALS, then
+    gcloud's application-default credentials file)."""
+    name = "GCP credentials"
+    if gcp.credentials_problem:
+        return Check(
+            name,
+            FAIL,
+            gcp.credentials_problem,
+            "point it at a readable key file, or unset it and run: gcloud auth application-default login",
+        )
+    if not gcp.credentials:
+        return Check(
+            name,
+            FAIL,
+            "no credentials where the Google provider looks (gcp:credentials, GOOGLE_CREDENTIALS, "
+            "GOOGLE_OAUTH_ACCESS_TOKEN, GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default file)",
+            "gcloud auth application-default login",
+        )
+    return Check(name, OK, f"found: {gcp.credentials}")
+
+
+def check_gcp_project(gcp: GcpFacts, stack: str) -> Check:
+    """The project the VM and the bucket go in."""
+    if not gcp.project:
+        return Check(
+            "gcp:project",
+            FAIL,
+            f"not set for stack {stack} (nor {', '.join(config.GCP_PROJECT_ENV)} in the environment)",
+            f"pulumi config set gcp:project <project-id> --stack {stack}",
+        )
+    return Check("gcp:project", OK, f"{gcp.project} ({gcp.project_source})")
+
+
 def run_checks(facts: HostFacts, is_free: Callable[[int], bool] = port_is_free) -> list[Check]:
-    """Every check, in the order a user fixes things."""
+    """Every check the stack's target needs, in the order a user fixes things."""
     tools = facts.tools
+    if facts.target == config.Target.GCP.value:
+        gcp = facts.gcp or GcpFacts()
+        stack = stack_name(facts.stack)
+        return [
+            check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch),
+            check_gcp_credentials(gcp),
+            check_gcp_project(gcp, stack),
+        ]
     checks = [
         check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch),
         check_tool("docker", tools.get("docker"), facts.host_os, facts.host_arch),
@@ -605,6 +667,60 @@ def stack_name(stack: str) -> str:
     """The stack's own name: `org/project/name` and `org/name` both become `name`, as Pulumi does
     for the stack config file and for pulumi.get_stack() (and so for the kind cluster name)."""
     return stack.rsplit("/", 1)[-1]
+
+
+def stack_settings(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, Any]:
+    """The `config:` block of stacks/Pulumi.<stack>.yaml ({} when the file is absent or unreadable:
+    the program's own validation reports that)."""
+    path = stacks_dir / f"Pulumi.{stack_name(stack)}.yaml"
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    settings = document.get("config") if isinstance(document, dict) else None
+    return settings if isinstance(settings, dict) else {}
+
+
+def stack_target(stack: str, stacks_dir: Path = STACKS_DIR) -> str:
+    """The stack's `target` (its config file, else the Pulumi.yaml default)."""
+    settings = stack_settings(stack, stacks_dir)
+    project = config.project_name()
+    value = settings.get(f"{project}:target", settings.get("target"))
+    return str(value if value is not None else config.config_schema()["target"].default)
+
+
+def gcp_credentials(environ: Mapping[str, str], home: Path, stack_config: Mapping[str, Any]) -> tuple[str, str]:
+    """(where credentials are, why a named source is unusable) in the Google provider's order."""
+    if stack_config.get("gcp:credentials"):
+        return "gcp:credentials in the stack's config", ""
+    for variable in ("GOOGLE_CREDENTIALS", "GOOGLE_CLOUD_KEYFILE_JSON", "GCLOUD_KEYFILE_JSON", "GOOGLE_OAUTH_ACCESS_TOKEN"):
+        if environ.get(variable):
+            return variable, ""
+    if environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        path = Path(environ["GOOGLE_APPLICATION_CREDENTIALS"]).expanduser()
+        if not path.is_file():
+            return "", f"GOOGLE_APPLICATION_CREDENTIALS names {path}, which is not a file"
+        return f"GOOGLE_APPLICATION_CREDENTIALS ({path})", ""
+    if environ.get("CLOUDSDK_CONFIG"):
+        gcloud = Path(environ["CLOUDSDK_CONFIG"]).expanduser()
+    elif environ.get("APPDATA"):  # Windows
+        gcloud = Path(environ["APPDATA"]) / "gcloud"
+    else:
+        gcloud = home / ".config" / "gcloud"
+    adc = gcloud / "application_default_credentials.json"
+    if adc.is_file():
+        return f"application-default credentials ({adc})", ""
+    return "", ""
+
+
+def gcp_project(environ: Mapping[str, str], stack_config: Mapping[str, Any]) -> tuple[str, str]:
+    """(project, where it came from), as the program and the provider read it."""
+    if stack_config.get("gcp:project"):
+        return str(stack_config["gcp:project"]), "gcp:project in the stack's config"
+    for variable in config.GCP_PROJECT_ENV:
+        if environ.get(variable):
+            return environ[variable], variable
+    return "", ""
 
 
 def stack_host_port(stack: str, key: str, stacks_dir: Path = STACKS_DIR) -> tuple[int, str]:
@@ -694,8 +810,23 @@ def _read_inotify() -> dict[str, int] | None:
 
 
 def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
-    """Look at this machine: tools, Docker, disk, inotify, kind clusters, the stack's ports."""
+    """Look at this machine: tools, Docker, disk, inotify, kind clusters, the stack's ports; on a
+    gcp stack only the Pulumi CLI and where the Google provider would find a project and credentials."""
     host_os, hostname = sys.platform, socket.gethostname()
+    target = stack_target(stack, STACKS_DIR)
+    if target == config.Target.GCP.value:
+        settings = stack_settings(stack, STACKS_DIR)
+        credentials, problem = gcp_credentials(os.environ, Path.home(), settings)
+        project, source = gcp_project(os.environ, settings)
+        return HostFacts(
+            stack=stack,
+            host_os=host_os,
+            host_arch=docker_arch(platform.machine()),
+            hostname=hostname,
+            tools={"pulumi": _tool("pulumi", run)},
+            target=target,
+            gcp=GcpFacts(project, source, credentials, problem),
+        )
     tools = {name: _tool(name, run) for name in TOOLS}
     info, docker_error = _docker_info(tools["docker"], run)
     local = docker_is_local(host_os, hostname, info)
@@ -765,7 +896,7 @@ def main(
     is_free: Callable[[int], bool] = port_is_free,
 ) -> int:
     """Gather, check, print; 0 when nothing FAILs, 1 otherwise."""
-    parser = argparse.ArgumentParser(description="Check this machine before `pulumi up` on a servebox kind stack.")
+    parser = argparse.ArgumentParser(description="Check this machine before `pulumi up` on a servebox stack.")
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"Pulumi stack name (default: {DEFAULT_STACK})")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON instead of text")
     args = parser.parse_args(argv)

@@ -3,8 +3,8 @@
 #
 #   scripts/up.sh [STACK] [-- PULUMI_UP_ARGS...]
 #
-# STACK defaults to "kind"; its config lives in stacks/Pulumi.<STACK>.yaml (Pulumi.yaml sets
-# stackConfigDir: stacks). Anything after `--` goes to `pulumi up`, e.g.
+# STACK defaults to "kind" (a VM on GCP: "gcp"); its config lives in stacks/Pulumi.<STACK>.yaml
+# (Pulumi.yaml sets stackConfigDir: stacks). Anything after `--` goes to `pulumi up`, e.g.
 #   scripts/up.sh kind -- --refresh
 # Runs from any directory. Written for bash 3.2 too (the macOS default).
 set -euo pipefail
@@ -59,6 +59,14 @@ say "Selecting stack $STACK (config: stacks/Pulumi.${STACK##*/}.yaml)"
 pulumi stack select "${SELECT_ARGS[@]}" "$STACK"
 
 # --- 5. Up --------------------------------------------------------------------------------------
+# On a VM stack, refresh the VM first: its TTL (or Spot) may have stopped or deleted it, and a
+# refreshed VM lets this `up` start it again or create a new one (scripts/refresh_targets.py says
+# why only the VM). A stack that has no VM yet has nothing to refresh.
+REFRESH="$("$VENV/bin/python" scripts/refresh_targets.py "$STACK")"
+if [[ -n "$REFRESH" ]] && pulumi stack export --stack "$STACK" | grep -qF "\"$REFRESH\""; then
+  say "Refreshing the VM (it may have been stopped or deleted by its TTL)"
+  pulumi refresh --yes --stack "$STACK" --target "$REFRESH"
+fi
 say "pulumi up --yes --stack $STACK${UP_ARGS[*]+ ${UP_ARGS[*]}}"
 # ${a[@]+"${a[@]}"}: an empty array under `set -u` is an error in bash < 4.4.
 pulumi up --yes --stack "$STACK" ${UP_ARGS[@]+"${UP_ARGS[@]}"}

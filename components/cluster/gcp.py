@@ -32,6 +32,8 @@ from components.naming import component_type
 STORAGE_READ_ONLY_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
 SUBNET_RANGE = "10.128.64.0/24"
 EXPIRY_LABEL = "servebox-expires-at"
+VM_RESOURCE = (component_type("cluster", "GcpVmCluster"), "gcp:compute/instance:Instance", "cluster-vm")
+"""(parent type, type, name) of the VM in the stack: what scripts/refresh_targets.py refreshes."""
 NETWORK_TAG = "servebox"
 
 
@@ -118,7 +120,7 @@ class GcpVmCluster(pulumi.ComponentResource):
     """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
 
     def __init__(self, name: str, args: GcpVmClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(component_type("cluster", "GcpVmCluster"), name, None, opts)
+        super().__init__(VM_RESOURCE[0], name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.gcp
 

@@ -194,7 +194,10 @@ class K3sAccess(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
-            # When the TTL has deleted the VM, destroy drops what lived in it instead of failing.
+            # One cluster per VM: a new VM (the TTL deleted the old one) replaces the provider and so
+            # recreates everything in it; a new address of the same VM (a restart) only updates it.
+            cluster_identifier=args.instance.id,  # type: ignore[attr-defined]
+            # When the TTL has deleted the VM, destroy and refresh drop what lived in it instead of failing.
             delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
         )

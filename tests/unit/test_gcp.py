@@ -494,3 +494,23 @@ def test_a_bad_gcp_config_registers_no_resource() -> None:
     with pytest.raises(Exception, match="servebox configuration has 1 problem"):
         run_program({"target": "gcp", "vmTtlHours": "-1", "gcp:project": FAKE_GCP_PROJECT}, stack="gcp")
     assert harness.LAST_REGISTRATIONS == []
+
+
+def test_up_refreshes_exactly_the_vm_the_program_registers(gcp_run: ProgramRun) -> None:
+    import sys
+
+    sys.path.insert(0, str(harness.REPO / "scripts"))
+    import refresh_targets
+
+    vm = gcp_run[INSTANCE]
+    assert (vm.type, gcp_run[vm.parent].type) == ("gcp:compute/instance:Instance", "servebox:cluster:GcpVmCluster")
+    assert refresh_targets.refresh_targets("gcp") == [
+        "urn:pulumi:gcp::servebox::servebox:cluster:GcpVmCluster$gcp:compute/instance:Instance::cluster-vm"
+    ]
+    assert refresh_targets.refresh_targets("kind") == []
+
+
+def test_a_new_vm_means_a_new_cluster_for_the_kubernetes_provider(gcp_run: ProgramRun) -> None:
+    provider = gcp_run["cluster-k3s-provider"].inputs
+    assert provider["clusterIdentifier"] == "cluster-vm-id"
+    assert provider["deleteUnreachable"] == "true"

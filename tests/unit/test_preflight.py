@@ -941,3 +941,77 @@ def test_main_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # --- scripts/up.sh -----------------------------------------------------------------------------------
+
+
+# --- VM stacks (gcp) ---------------------------------------------------------------------------------
+
+
+def _gcp_facts(**gcp: Any) -> pf.HostFacts:
+    return pf.HostFacts(
+        stack="gcp",
+        host_os="darwin",
+        host_arch="arm64",
+        hostname="laptop",
+        tools={"pulumi": pf.ToolRun("/usr/local/bin/pulumi", "v3.272.0\n")},
+        target="gcp",
+        gcp=pf.GcpFacts(**gcp),
+    )
+
+
+def test_a_gcp_stack_is_checked_for_pulumi_credentials_and_project_only() -> None:
+    checks = pf.run_checks(
+        _gcp_facts(project="my-proj-1", project_source="gcp:project in the stack's config", credentials="GOOGLE_CREDENTIALS")
+    )
+    assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("GCP credentials", "OK"), ("gcp:project", "OK")]
+    assert checks[2].message == "my-proj-1 (gcp:project in the stack's config)"
+
+
+def test_a_gcp_stack_without_credentials_or_project_fails_with_the_fixes() -> None:
+    credentials, project = pf.run_checks(_gcp_facts())[1:]
+    assert (credentials.status, credentials.hint) == ("FAIL", "gcloud auth application-default login")
+    assert credentials.message.startswith("no credentials where the Google provider looks")
+    assert (project.status, project.hint) == ("FAIL", "pulumi config set gcp:project <project-id> --stack gcp")
+
+
+def test_a_named_credentials_file_that_is_missing_fails(tmp_path: Path) -> None:
+    found, problem = pf.gcp_credentials({"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "nope.json")}, tmp_path, {})
+    assert (found, problem) == ("", f"GOOGLE_APPLICATION_CREDENTIALS names {tmp_path / 'nope.json'}, which is not a file")
+
+
+@pytest.mark.parametrize(
+    ("environ", "files", "stack_config", "expected"),
+    [
+        ({}, [], {"gcp:credentials": "{}"}, "gcp:credentials in the stack's config"),
+        ({"GOOGLE_CREDENTIALS": "{}"}, [], {}, "GOOGLE_CREDENTIALS"),
+        ({"GOOGLE_OAUTH_ACCESS_TOKEN": "ya29"}, [], {}, "GOOGLE_OAUTH_ACCESS_TOKEN"),
+        ({"GOOGLE_APPLICATION_CREDENTIALS": "{tmp}/key.json"}, ["key.json"], {}, "GOOGLE_APPLICATION_CREDENTIALS ({tmp}/key.json)"),
+        ({}, [".config/gcloud/application_default_credentials.json"], {}, "application-default credentials ({tmp}/.config/gcloud/application_default_credentials.json)"),
+        ({"CLOUDSDK_CONFIG": "{tmp}/g"}, ["g/application_default_credentials.json"], {}, "application-default credentials ({tmp}/g/application_default_credentials.json)"),
+        ({}, [], {}, ""),
+    ],
+)
+def test_credentials_are_found_the_way_the_provider_finds_them(
+    tmp_path: Path, environ: dict, files: list, stack_config: dict, expected: str
+) -> None:
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    env = {key: value.replace("{tmp}", str(tmp_path)) for key, value in environ.items()}
+    assert pf.gcp_credentials(env, tmp_path, stack_config) == (expected.replace("{tmp}", str(tmp_path)), "")
+
+
+def test_the_project_comes_from_the_stack_then_the_providers_environment() -> None:
+    assert pf.gcp_project({"GOOGLE_PROJECT": "env-proj"}, {"gcp:project": "cfg-proj"}) == ("cfg-proj", "gcp:project in the stack's config")
+    assert pf.gcp_project({"GCLOUD_PROJECT": "env-proj"}, {}) == ("env-proj", "GCLOUD_PROJECT")
+    assert pf.gcp_project({}, {}) == ("", "")
+
+
+def test_the_stack_target_is_read_from_its_config_file(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.cloud.yaml").write_text("config:\n  servebox:target: gcp\n  gcp:project: p-123456\n")
+    assert pf.stack_target("cloud", tmp_path) == "gcp"
+    assert pf.stack_target("org/proj/cloud", tmp_path) == "gcp"
+    assert pf.stack_target("absent", tmp_path) == "kind"
+
+
+def test_the_shipped_gcp_stack_is_a_gcp_stack() -> None:
+    assert pf.stack_target("gcp") == "gcp"
