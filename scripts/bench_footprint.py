@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from components import versions
 from components.cluster import kind
 from components.cluster.base import IngressExposure
-from components.config import DeploymentMode, cpu_millicores, memory_bytes, parse_settings, project_name
+from components.config import DeploymentMode, config_schema, cpu_millicores, memory_bytes, parse_settings, project_name
 from components.model import mnist
 from components.naming import component_type
 from components.platform import cert_manager, istio, knative, kserve
@@ -362,6 +362,51 @@ def footprint(
     }
 
 
+# --- The VM (gcp) -----------------------------------------------------------------------------
+# Compute Engine's published shapes of the machine types servebox suggests
+# (https://cloud.google.com/compute/docs/general-purpose-machines#e2_machine_types).
+GCP_MACHINE_SHAPES: dict[str, tuple[Decimal, Decimal]] = {
+    "e2-standard-2": (Decimal(2000), Decimal(8 * 2**30)),
+    "e2-standard-4": (Decimal(4000), Decimal(16 * 2**30)),
+    "t2a-standard-2": (Decimal(2000), Decimal(8 * 2**30)),
+}
+# k3s reserves nothing for itself by default (no kube-reserved or system-reserved), so the node's
+# allocatable is its capacity less the kubelet's hard eviction threshold (memory.available<100Mi,
+# the kubelet default). What k3s itself then uses beside the pods (server, kine/SQLite, containerd,
+# its packaged pods): "K3s server with a workload", 6% of a core and 1596 M of RAM
+# (https://docs.k3s.io/reference/resource-profiling, K3s v1.26.5 on an Intel 8375C).
+K3S_EVICTION_BYTES = Decimal(100 * 2**20)
+K3S_OWN = Sum(Decimal(60), Decimal(1596 * 10**6))
+GCP_DEFAULT_MACHINE_TYPE = str(config_schema()["gcpMachineType"].default)
+
+
+def vm_headroom(machine_type: str, platform: Sum, model: Sum) -> dict[str, Sum]:
+    """Capacity, allocatable, k3s's own share and what the platform and model leave on a VM."""
+    cpu, memory = GCP_MACHINE_SHAPES[machine_type]
+    capacity = Sum(cpu, memory)
+    allocatable = Sum(cpu, memory - K3S_EVICTION_BYTES)
+    used = platform + model
+    return {
+        "capacity": capacity,
+        "allocatable": allocatable,
+        "k3s_own": K3S_OWN,
+        "platform": platform,
+        "model": model,
+        "headroom": Sum(
+            allocatable.millicores - K3S_OWN.millicores - used.millicores,
+            allocatable.bytes - K3S_OWN.bytes - used.bytes,
+        ),
+    }
+
+
+def vm_footprint(mode: DeploymentMode, workloads: Iterable[Workload] = WORKLOADS) -> dict[str, Sum]:
+    """The default machine type's headroom in `mode`: the platform without MinIO (a VM stores models
+    in its cloud's bucket), the sample model on top."""
+    on_vm = [w for w in workloads if w.component != "store"]
+    figures = footprint(mode, on_vm)
+    return vm_headroom(GCP_DEFAULT_MACHINE_TYPE, figures["total"], figures["model"])
+
+
 # --- Readiness waits ---------------------------------------------------------------------------
 RELEASE = "kubernetes:helm.sh/v3:Release"
 COMMAND = "command:local:Command"
@@ -538,7 +583,15 @@ def report(figures: dict[DeploymentMode, dict[str, Any]], waits: dict[Deployment
                 "chain": {"limit": TARGET_CHAIN, "value": len(chain), "result": verdict(len(chain) <= TARGET_CHAIN)},
             },
         }
-    return {"versions": versions.summary(), "stale_facts": stale_facts(), "modes": modes}
+    vm = {
+        mode.value: {part: sums(value) for part, value in vm_footprint(mode).items()} for mode in MODES
+    }
+    return {
+        "versions": versions.summary(),
+        "stale_facts": stale_facts(),
+        "modes": modes,
+        "vm": {"machine_type": GCP_DEFAULT_MACHINE_TYPE, "modes": vm},
+    }
 
 
 def render_text(data: dict) -> str:
@@ -641,6 +694,22 @@ def render_text(data: dict) -> str:
             f"memory {_number(Decimal(t['memory']['value_bytes']) / 2**20)} MiB {t['memory']['result']}, "
             f"chain {t['chain']['value']} {t['chain']['result']}"
         )
+    out("")
+    vm = data["vm"]
+    out(f"On the default GCP VM ({vm['machine_type']}, k3s; no MinIO, the bucket is GCS):")
+    for label, mode in (("Knative mode", "knative"), ("Standard mode", "standard")):
+        f = vm["modes"][mode]
+        out(
+            f"  {label:<14} allocatable {f['allocatable']['cpu_millicores']}m / {f['allocatable']['memory_mib']} MiB; "
+            f"k3s itself {f['k3s_own']['cpu_millicores']}m / {round(f['k3s_own']['memory_mib'])} MiB; "
+            f"platform {f['platform']['cpu_millicores']}m / {f['platform']['memory_mib']} MiB; "
+            f"model {f['model']['cpu_millicores']}m / {f['model']['memory_mib']} MiB; "
+            f"headroom {f['headroom']['cpu_millicores']}m / {round(f['headroom']['memory_mib'])} MiB "
+            f"({round(100 * f['headroom']['cpu_millicores'] / f['allocatable']['cpu_millicores'])}% / "
+            f"{round(100 * f['headroom']['memory_bytes'] / f['allocatable']['memory_bytes'])}%)"
+        )
+    out("  (k3s's share: docs.k3s.io/reference/resource-profiling; allocatable: capacity less the kubelet's")
+    out("  100Mi eviction threshold, as k3s reserves nothing by default)")
     out("")
     out("Chart defaults read from:")
     for i, source in enumerate(sources, 1):

@@ -320,7 +320,9 @@ def json_report() -> dict:
 
 
 def test_json_has_the_figures(json_report):
-    assert set(json_report) == {"versions", "stale_facts", "modes"}
+    assert set(json_report) == {"versions", "stale_facts", "modes", "vm"}
+    assert json_report["vm"]["machine_type"] == "e2-standard-2"
+    assert set(json_report["vm"]["modes"]["knative"]) == {"capacity", "allocatable", "k3s_own", "platform", "model", "headroom"}
     assert set(json_report["modes"]) == {"knative", "standard"}
     for mode in json_report["modes"].values():
         assert {
@@ -412,3 +414,20 @@ def test_a_missed_target_is_printed_and_still_exits_zero(monkeypatch, capsys):
     text = capsys.readouterr().out
     assert "MISS" in text and "chain 7 MISS" in text
     assert "with the sample model:" in text and "store" in text
+
+
+def test_vm_headroom_is_allocatable_less_k3s_platform_and_model() -> None:
+    platform, model = bench.Sum(Decimal(200), Decimal(800 * 2**20)), bench.Sum(Decimal(100), Decimal(256 * 2**20))
+    figures = bench.vm_headroom("e2-standard-2", platform, model)
+    assert figures["allocatable"] == bench.Sum(Decimal(2000), Decimal(8 * 2**30 - 100 * 2**20))
+    assert figures["headroom"] == bench.Sum(
+        Decimal(2000 - 60 - 200 - 100), Decimal(8 * 2**30 - 100 * 2**20 - 1596 * 10**6 - 800 * 2**20 - 256 * 2**20)
+    )
+
+
+def test_the_vm_footprint_leaves_out_the_store_and_uses_the_default_machine_type() -> None:
+    assert bench.GCP_DEFAULT_MACHINE_TYPE == "e2-standard-2"
+    on_kind = bench.footprint(DeploymentMode.KNATIVE)["total"]
+    on_vm = bench.vm_footprint(DeploymentMode.KNATIVE)["platform"]
+    store = bench.Requests.of(minio.SERVER_RESOURCES)
+    assert on_vm == bench.Sum(on_kind.millicores - store.millicores, on_kind.bytes - store.bytes)
