@@ -248,8 +248,15 @@ def test_stack_files_only_use_declared_keys():
         values = (yaml.safe_load(stack_file.read_text()) or {}).get("config", {}) or {}
         ours = {key.split(":", 1)[1] for key in values if key.startswith("servebox:")}
         assert ours <= declared, (stack_file.name, ours - declared)
-        parse_settings({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("servebox:")},
-                       project="servebox", stack=stack_file.name.split(".")[1])
+        # gcp:project is the user's to set (the stack file says how); everything else must parse.
+        parse_settings(
+            {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("servebox:")},
+            project="servebox",
+            stack=stack_file.name.split(".")[1],
+            provider_config={"gcp:project": "example-project", **values},
+            environ={},
+            public_ipv4=lambda: "198.51.100.7",
+        )
 
 
 def test_bad_config_registers_no_resource_at_all():
