@@ -3,9 +3,9 @@
 import pulumi
 
 from components import outputs, versions
-from components.cluster import create_cluster, gcp_provider
+from components.cluster import cloud_provider, create_cluster
 from components.cluster.vm import ssh_command
-from components.config import VM_TARGETS, Target, load_settings
+from components.config import VM_TARGETS, load_settings
 from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
 from components.platform import Platform, PlatformArgs
 from components.storage import create_store
@@ -13,7 +13,7 @@ from components.storage import create_store
 settings = load_settings()
 artifact = ensure_sample_artifact()
 on_vm = settings.target in VM_TARGETS
-cloud = gcp_provider(settings) if settings.target is Target.GCP else None
+cloud = cloud_provider(settings)
 cluster = create_cluster(settings, cloud)
 on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 platform = Platform(

@@ -84,8 +84,8 @@ class TerminationAction(str, Enum):
     DELETE = "delete"
 
 
-class GcpNetworkMode(str, Enum):
-    """Which VPC network the GCP VM joins."""
+class NetworkMode(str, Enum):
+    """Which network a VM joins: the cloud's default VPC, or one created for the stack (GCP and AWS)."""
 
     DEFAULT = "default"
     CREATE = "create"
@@ -93,7 +93,7 @@ class GcpNetworkMode(str, Enum):
 
 # What this version can build. The enums above list every value the design names, so that a
 # planned value gets a message saying it is planned rather than "unknown".
-AVAILABLE_TARGETS = (Target.KIND, Target.GCP)
+AVAILABLE_TARGETS = (Target.KIND, Target.GCP, Target.AWS)
 AVAILABLE_SERVING = (Serving.KSERVE,)
 VM_TARGETS = frozenset({Target.GCP, Target.AWS})
 
@@ -110,6 +110,7 @@ KEY_TARGETS: dict[str, frozenset[Target]] = {
         key: frozenset({Target.GCP})
         for key in ("gcpZone", "gcpMachineType", "gcpDiskSizeGb", "gcpNetwork", "gcpStaticIp")
     },
+    **{key: frozenset({Target.AWS}) for key in ("awsInstanceType", "awsDiskSizeGb", "awsNetwork", "awsElasticIp")},
 }
 
 AUTO = "auto"
@@ -117,6 +118,8 @@ AUTO = "auto"
 
 # Where the Google provider finds its project when `gcp:project` is not set (its own env fallbacks).
 GCP_PROJECT_ENV = ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
+# Where the AWS provider finds its region when `aws:region` is not set.
+AWS_REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 
 class ConfigError(pulumi.RunError):
@@ -167,7 +170,7 @@ class GcpSettings:
     """Compute Engine machine type."""
     disk_size_gb: int
     """Boot disk size."""
-    network: GcpNetworkMode
+    network: NetworkMode
     """The project's default network, or one created for this stack."""
     static_ip: bool
     """Reserve a static external IP instead of an ephemeral one."""
@@ -176,6 +179,19 @@ class GcpSettings:
     def region(self) -> str:
         """The zone's region (us-central1-a -> us-central1)."""
         return self.zone.rsplit("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Settings of the AWS EC2 target."""
+
+    region: str
+    """The AWS region (aws:region, or the provider's environment fallbacks)."""
+    instance_type: str
+    disk_size_gb: int
+    network: NetworkMode
+    """The region's default VPC, or one created for this stack."""
+    elastic_ip: bool
 
 
 @dataclass(frozen=True)
@@ -228,6 +244,8 @@ class Settings:
     """Set on VM targets (gcp, aws) only."""
     gcp: GcpSettings | None = None
     """Set on the gcp target only."""
+    aws: AwsSettings | None = None
+    """Set on the aws target only."""
 
 
 @dataclass(frozen=True)
@@ -436,11 +454,16 @@ def parse_settings(
     if target is not None:
         _keys_of_other_targets(read, target)
     vm = _vm_settings(read, public_ipv4 or host.public_ipv4) if target in VM_TARGETS else None
-    gcp = (
-        _gcp_settings(read, provider_config or {}, os.environ if environ is None else environ)
-        if target is Target.GCP
-        else None
-    )
+    environment = os.environ if environ is None else environ
+    gcp = _gcp_settings(read, provider_config or {}, environment) if target is Target.GCP else None
+    aws = _aws_settings(read, provider_config or {}, environment) if target is Target.AWS else None
+    if target is Target.AWS and vm is not None and vm.termination_action is TerminationAction.STOP:
+        read.problem(
+            "vmTerminationAction",
+            "stop",
+            "delete on aws (its TTL is a shutdown from inside the VM at an absolute time, which a "
+            "restarted VM would repeat at once)",
+        )
 
     # Rules across keys, checked only where both sides parsed (their own errors are already listed).
     if host_port is not None and host_port == store_host_port:
@@ -481,6 +504,7 @@ def parse_settings(
         smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
         vm=vm,
         gcp=gcp,
+        aws=aws,
     )
 
 
@@ -491,7 +515,7 @@ def _keys_of_other_targets(read: _Reader, target: Target) -> None:
             names = ", ".join(sorted(t.value for t in targets))
             read.problems.append(
                 f"{key}: got {str(read.raw[key])!r}, but it applies to target {names} only and this stack's "
-                f"target is {target.value}; allowed: not set on a {target.value} stack. Fix: pulumi config rm {key}"
+                f"target is {target.value}; allowed: unset on {target.value} stacks. Fix: pulumi config rm {key}"
             )
 
 
@@ -535,6 +559,44 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
     )
 
 
+_AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
+_AWS_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*[a-z][a-z0-9-]*")
+
+
+def _aws_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> AwsSettings | None:
+    region = str(provider_config.get("aws:region") or "") or next(
+        (environ[name] for name in AWS_REGION_ENV if environ.get(name)), ""
+    )
+    if not region:
+        read.problems.append(
+            "aws:region: not set; allowed: the AWS region to create the instance and the bucket in, such as "
+            f"us-east-1 (or one of {', '.join(AWS_REGION_ENV)} in the environment). Fix: pulumi config set aws:region us-east-1"
+        )
+    elif not _AWS_REGION.fullmatch(region):
+        read.problems.append(
+            f"aws:region: got {region!r}; allowed: an AWS region such as us-east-1 or eu-west-1 (not a zone). "
+            "Fix: pulumi config set aws:region us-east-1"
+        )
+        region = ""
+    instance_type = read.matching(
+        "awsInstanceType",
+        lambda v: bool(_AWS_INSTANCE_TYPE.fullmatch(v)),
+        "an EC2 instance type such as t3.large, m7i.large or t4g.large",
+    )
+    disk = read.integer("awsDiskSizeGb", 20, 500)
+    network = read.enum("awsNetwork", NetworkMode)
+    elastic_ip = read.boolean("awsElasticIp")
+    if not region or None in (instance_type, disk, network, elastic_ip):
+        return None
+    return AwsSettings(
+        region=region,
+        instance_type=instance_type,  # type: ignore[arg-type]
+        disk_size_gb=disk,  # type: ignore[arg-type]
+        network=network,
+        elastic_ip=elastic_ip,  # type: ignore[arg-type]
+    )
+
+
 _GCP_PROJECT = re.compile(r"([a-z0-9.-]+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]")
 _GCP_ZONE = re.compile(r"[a-z]+(-[a-z]+)*[0-9]+-[a-z]")
 _GCP_MACHINE_TYPE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+){1,3}")
@@ -562,7 +624,7 @@ def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Ma
         "a Compute Engine machine type such as e2-standard-2, n2d-standard-4 or t2a-standard-2",
     )
     disk = read.integer("gcpDiskSizeGb", 20, 500)
-    network = read.enum("gcpNetwork", GcpNetworkMode)
+    network = read.enum("gcpNetwork", NetworkMode)
     static_ip = read.boolean("gcpStaticIp")
     if not project or None in (zone, machine_type, disk, network, static_ip):
         return None

@@ -58,6 +58,11 @@ def cloud_labels(project: str, stack: str) -> dict[str, str]:
     return {"servebox-project": dns_label(project), "servebox-stack": dns_label(stack)}
 
 
+def aws_tags(project: str, stack: str) -> dict[str, str]:
+    """Tags every AWS resource of a stack carries."""
+    return {"servebox:project": project, "servebox:stack": stack}
+
+
 def standard_labels(component: str, version: str = "") -> dict[str, str]:
     """The app.kubernetes.io labels every object servebox authors carries."""
     labels = {
@@ -77,6 +82,7 @@ def sslip_domain(ip: str) -> str:
 
 __all__ = [
     "TYPE_PREFIX",
+    "aws_tags",
     "bucket_name",
     "cloud_labels",
     "gcp_service_account_id",

@@ -303,6 +303,14 @@ GCP_IMAGE_FAMILIES = {"amd64": "ubuntu-2404-lts-amd64", "arm64": "ubuntu-2404-lt
 # Compute Engine's Arm machine series (Ampere Altra, Google Axion).
 GCP_ARM_SERIES = frozenset({"t2a", "c4a"})
 
+# Ubuntu 24.04 LTS on EC2: Canonical's public SSM parameters name the current gp3 AMI per
+# architecture (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/). It is
+# resolved when the instance is created and kept (components/cluster/aws.py).
+AWS_AMI_PARAMETERS = {
+    arch: f"/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
+    for arch in ("amd64", "arm64")
+}
+
 # --- Model store (kind) ------------------------------------------------------------------------
 # MinIO publishes source only since October 2025 (minio/minio#21647); this is the last release with
 # an official multi-arch image. Its S3 API listens on the host's loopback only.

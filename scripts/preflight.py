@@ -4,9 +4,9 @@
     python scripts/preflight.py [--stack STACK] [--json]
 
 Checks, before anything is created, what the stack's target needs from the machine, and prints one
-line per check (OK / WARN / FAIL) with a fix for each problem. A VM stack (target gcp, read from
-stacks/Pulumi.<stack>.yaml) needs the Pulumi CLI, GCP credentials found the way the Google provider
-finds them, and `gcp:project`; not Docker or kind. A kind stack needs:
+line per check (OK / WARN / FAIL) with a fix for each problem. A VM stack (target gcp or aws, read
+from stacks/Pulumi.<stack>.yaml) needs the Pulumi CLI, the cloud's credentials found the way its
+provider finds them, and `gcp:project` or `aws:region`; not Docker or kind. A kind stack needs:
 
 1. the `pulumi`, `docker`, `kind` and `kubectl` CLIs, with versions (kind at least
    versions.KIND_MIN_CLI_VERSION, kubectl within one minor of the pinned Kubernetes);
@@ -157,6 +157,18 @@ class HostFacts:
     """The stack's target, from its config file (default kind)."""
     gcp: GcpFacts | None = None
     """What a gcp stack needs from the machine; None on other targets."""
+    aws: AwsFacts | None = None
+    """What an aws stack needs from the machine; None on other targets."""
+
+
+@dataclass(frozen=True)
+class AwsFacts:
+    """Where the AWS provider would find its region and credentials on this machine."""
+
+    region: str = ""
+    region_source: str = ""
+    credentials: str = ""
+    """Where credentials were found, e.g. 'AWS_PROFILE dev in ~/.aws/config'; empty: none."""
 
 
 @dataclass(frozen=True)
@@ -631,9 +643,43 @@ def check_gcp_project(gcp: GcpFacts, stack: str) -> Check:
     return Check("gcp:project", OK, f"{gcp.project} ({gcp.project_source})")
 
 
+def check_aws_credentials(aws: AwsFacts) -> Check:
+    """Credentials where the AWS provider looks (its SDK's default chain, as far as files and the
+    environment show it: keys, a profile, web identity, container credentials)."""
+    name = "AWS credentials"
+    if not aws.credentials:
+        return Check(
+            name,
+            FAIL,
+            "no credentials where the AWS provider looks (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, "
+            "~/.aws/config with SSO, AWS_WEB_IDENTITY_TOKEN_FILE, container credentials)",
+            "aws configure sso (or aws configure), then export AWS_PROFILE=<profile>",
+        )
+    return Check(name, OK, f"found: {aws.credentials}")
+
+
+def check_aws_region(aws: AwsFacts, stack: str) -> Check:
+    """The region the instance and the bucket go in."""
+    if not aws.region:
+        return Check(
+            "aws:region",
+            FAIL,
+            f"not set for stack {stack} (nor {', '.join(config.AWS_REGION_ENV)} in the environment)",
+            f"pulumi config set aws:region us-east-1 --stack {stack}",
+        )
+    return Check("aws:region", OK, f"{aws.region} ({aws.region_source})")
+
+
 def run_checks(facts: HostFacts, is_free: Callable[[int], bool] = port_is_free) -> list[Check]:
     """Every check the stack's target needs, in the order a user fixes things."""
     tools = facts.tools
+    if facts.target == config.Target.AWS.value:
+        aws = facts.aws or AwsFacts()
+        return [
+            check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch),
+            check_aws_credentials(aws),
+            check_aws_region(aws, stack_name(facts.stack)),
+        ]
     if facts.target == config.Target.GCP.value:
         gcp = facts.gcp or GcpFacts()
         stack = stack_name(facts.stack)
@@ -710,6 +756,42 @@ def gcp_credentials(environ: Mapping[str, str], home: Path, stack_config: Mappin
     adc = gcloud / "application_default_credentials.json"
     if adc.is_file():
         return f"application-default credentials ({adc})", ""
+    return "", ""
+
+
+def aws_credentials(environ: Mapping[str, str], home: Path, stack_config: Mapping[str, Any]) -> str:
+    """Where the AWS SDK's default chain would find credentials, as far as files and env show it."""
+    if stack_config.get("aws:accessKey") or stack_config.get("aws:profile"):
+        return "aws:accessKey or aws:profile in the stack's config"
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        return "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    if environ.get("AWS_WEB_IDENTITY_TOKEN_FILE") and environ.get("AWS_ROLE_ARN"):
+        return "AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN"
+    if environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") or environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        return "container credentials (AWS_CONTAINER_CREDENTIALS_*)"
+    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
+    files = (
+        Path(environ.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials")).expanduser(),
+        Path(environ.get("AWS_CONFIG_FILE", home / ".aws" / "config")).expanduser(),
+    )
+    headers = (f"[{profile}]", f"[profile {profile}]")
+    for path in files:
+        try:
+            lines = [line.strip() for line in path.read_text().splitlines()]
+        except OSError:
+            continue
+        if any(line in headers for line in lines):
+            return f"profile {profile} in {path}"
+    return ""
+
+
+def aws_region(environ: Mapping[str, str], stack_config: Mapping[str, Any]) -> tuple[str, str]:
+    """(region, where it came from), as the program reads it."""
+    if stack_config.get("aws:region"):
+        return str(stack_config["aws:region"]), "aws:region in the stack's config"
+    for variable in config.AWS_REGION_ENV:
+        if environ.get(variable):
+            return environ[variable], variable
     return "", ""
 
 
@@ -826,6 +908,18 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
             tools={"pulumi": _tool("pulumi", run)},
             target=target,
             gcp=GcpFacts(project, source, credentials, problem),
+        )
+    if target == config.Target.AWS.value:
+        settings = stack_settings(stack, STACKS_DIR)
+        region, source = aws_region(os.environ, settings)
+        return HostFacts(
+            stack=stack,
+            host_os=host_os,
+            host_arch=docker_arch(platform.machine()),
+            hostname=hostname,
+            tools={"pulumi": _tool("pulumi", run)},
+            target=target,
+            aws=AwsFacts(region, source, aws_credentials(os.environ, Path.home(), settings)),
         )
     tools = {name: _tool(name, run) for name in TOOLS}
     info, docker_error = _docker_info(tools["docker"], run)

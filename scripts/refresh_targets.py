@@ -17,16 +17,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import preflight  # noqa: E402  (scripts/ is on sys.path when run as a file)
 
-from components.cluster.gcp import VM_RESOURCE  # noqa: E402
+from components.cluster import aws, gcp  # noqa: E402
 from components.config import Target, project_name  # noqa: E402
+
+VM_RESOURCES = {Target.GCP.value: gcp.VM_RESOURCE, Target.AWS.value: aws.INSTANCE_RESOURCE}
 
 
 def refresh_targets(stack: str) -> list[str]:
     """The URNs to refresh on `stack`."""
-    if preflight.stack_target(stack) != Target.GCP.value:
+    target = preflight.stack_target(stack)
+    if target not in VM_RESOURCES:
         return []
     name = preflight.stack_name(stack)
-    parent, type_, resource = VM_RESOURCE
+    parent, type_, resource = VM_RESOURCES[target]
     return [f"urn:pulumi:{name}::{project_name()}::{parent}${type_}::{resource}"]
 
 

@@ -55,6 +55,8 @@ FAKE_NOW = datetime(2026, 12, 1, 9, 30, 15, tzinfo=timezone.utc)
 FAKE_EPHEMERAL_IP = "203.0.113.10"
 FAKE_STATIC_IP = "203.0.113.20"
 FAKE_GCP_PROJECT = "servebox-test-1"
+FAKE_AMI = "ami-0f1e2d3c4b5a69788"
+FAKE_BUCKET_SUFFIX = "20261201093040123400000001"
 FAKE_IMAGE = "https://www.googleapis.com/compute/v1/projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20261119"
 FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE"
 FAKE_SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nRkFLRQ==\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -149,6 +151,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["address"] = FAKE_STATIC_IP
         if args.typ == "gcp:serviceaccount/account:Account":
             state["email"] = f"{args.inputs['accountId']}@{FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
+        if args.typ == "aws:ec2/instance:Instance":
+            state["publicIp"] = FAKE_EPHEMERAL_IP
+        if args.typ == "aws:ec2/eip:Eip":
+            state.update(publicIp=FAKE_STATIC_IP, allocationId="eipalloc-0123456789")
+        if args.typ == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::123456789012:role/{args.inputs['name']}"
+        if args.typ == "aws:s3/bucket:Bucket":
+            bucket = args.inputs["bucketPrefix"] + FAKE_BUCKET_SUFFIX
+            state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+            return [bucket, state]
         if args.typ == "gcp:compute/instance:Instance":
             interfaces = [dict(interface) for interface in state["networkInterfaces"]]
             configs = [dict(config) for config in interfaces[0]["accessConfigs"]]
@@ -163,6 +175,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "aws:ssm/getParameter:getParameter":
+            return {"name": args.args["name"], "value": FAKE_AMI, "type": "String", "arn": "arn:aws:ssm:us-east-1::parameter"}
+        if args.token == "aws:ec2/getVpc:getVpc":
+            return {"id": "vpc-0default", "cidrBlock": "172.31.0.0/16", "default": True}
+        if args.token == "aws:ec2/getSubnets:getSubnets":
+            return {"ids": ["subnet-0bbbb", "subnet-0aaaa"], "id": "us-east-1"}
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": ["us-east-1a", "us-east-1b"], "id": "us-east-1"}
         if args.token == "gcp:compute/getImage:getImage":
             return {"selfLink": FAKE_IMAGE, "name": FAKE_IMAGE.rsplit("/", 1)[1], "family": args.args.get("family")}
         return {}

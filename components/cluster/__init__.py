@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws
 import pulumi_gcp
 
 from components import host
+from components.cluster.aws import AwsVmCluster, AwsVmClusterArgs
 from components.cluster.base import Cluster, IngressExposure
 from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
 from components.cluster.kind import KindCluster, KindClusterArgs
 from components.config import Settings, Target
-from components.naming import cloud_labels, gcp_service_account_id, kind_cluster_name, vm_name
+from components.naming import aws_tags, cloud_labels, gcp_service_account_id, kind_cluster_name, vm_name
 
 __all__ = [
+    "AwsVmCluster",
+    "AwsVmClusterArgs",
     "Cluster",
     "GcpVmCluster",
     "GcpVmClusterArgs",
     "IngressExposure",
     "KindCluster",
     "KindClusterArgs",
+    "aws_provider",
+    "cloud_provider",
     "create_cluster",
     "gcp_provider",
 ]
@@ -37,7 +43,26 @@ def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
     )
 
 
-def create_cluster(settings: Settings, cloud_provider: pulumi.ProviderResource | None = None) -> Cluster:
+def aws_provider(settings: Settings) -> pulumi_aws.Provider:
+    """The one AWS provider of an aws stack: its region, and the stack's tags on every resource."""
+    assert settings.aws is not None
+    return pulumi_aws.Provider(
+        "aws",
+        region=settings.aws.region,
+        default_tags=pulumi_aws.ProviderDefaultTagsArgs(tags=aws_tags(settings.project, settings.stack)),
+    )
+
+
+def cloud_provider(settings: Settings) -> pulumi.ProviderResource | None:
+    """The cloud provider a VM target's cluster and store share; None on kind."""
+    if settings.target is Target.GCP:
+        return gcp_provider(settings)
+    if settings.target is Target.AWS:
+        return aws_provider(settings)
+    return None
+
+
+def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = None) -> Cluster:
     """The cluster of the configured target (config.py has already refused targets not built yet)."""
     if settings.target is Target.KIND:
         return KindCluster(
@@ -49,7 +74,7 @@ def create_cluster(settings: Settings, cloud_provider: pulumi.ProviderResource |
             ),
         )
     if settings.target is Target.GCP:
-        assert settings.gcp is not None and settings.vm is not None and cloud_provider is not None
+        assert settings.gcp is not None and settings.vm is not None and cloud is not None
         base = vm_name(settings.project, settings.stack)
         return GcpVmCluster(
             "cluster",
@@ -63,6 +88,22 @@ def create_cluster(settings: Settings, cloud_provider: pulumi.ProviderResource |
                 created_at=host.now(),
                 timeout_seconds=settings.install_timeout_seconds,
             ),
-            opts=pulumi.ResourceOptions(providers=[cloud_provider]),
+            opts=pulumi.ResourceOptions(providers=[cloud]),
+        )
+    if settings.target is Target.AWS:
+        assert settings.aws is not None and settings.vm is not None and cloud is not None
+        base = vm_name(settings.project, settings.stack)
+        return AwsVmCluster(
+            "cluster",
+            AwsVmClusterArgs(
+                base_name=base,
+                context_name=base,
+                aws=settings.aws,
+                vm=settings.vm,
+                tags=aws_tags(settings.project, settings.stack),
+                created_at=host.now(),
+                timeout_seconds=settings.install_timeout_seconds,
+            ),
+            opts=pulumi.ResourceOptions(providers=[cloud]),
         )
     raise ValueError(f"target {settings.target.value!r} has no cluster implementation")

@@ -22,7 +22,7 @@ import pulumi_tls as tls
 from components import versions
 from components.cluster import vm as shared
 from components.cluster.base import IngressExposure
-from components.config import GcpNetworkMode, GcpSettings, VmSettings
+from components.config import NetworkMode, GcpSettings, VmSettings
 from components.naming import component_type
 
 # Caps the VM's tokens to reading Cloud Storage: whatever roles the service account is ever given,
@@ -126,7 +126,7 @@ class GcpVmCluster(pulumi.ComponentResource):
 
         network: pulumi.Input[str] = "default"
         subnetwork: pulumi.Input[str] | None = None
-        if settings.network is GcpNetworkMode.CREATE:
+        if settings.network is NetworkMode.CREATE:
             created = gcp.compute.Network(
                 f"{name}-network", name=args.base_name, auto_create_subnetworks=False, opts=child
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pulumi
@@ -39,6 +39,8 @@ VM_MANIFESTS = MANIFESTS_DIR / "vm"
 SCRIPTS_ON_THE_VM = ("install-k3s.sh", "k3s-config.sh")
 """Files cloud-init writes under /usr/local/lib/servebox/, from manifests/vm/."""
 WAIT_FOR_K3S = VM_MANIFESTS / "wait-for-k3s.sh"
+TTL_UNIT = "servebox-ttl"
+"""systemd units of the in-VM TTL (aws)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,12 @@ def ingress_rules(vm: VmSettings) -> tuple[IngressRule, ...]:
     )
 
 
-def render_cloud_init(cloud: str) -> str:
-    """The VM's user-data: manifests/vm/cloud-init.yaml.tmpl with the k3s pins and the scripts."""
+def render_cloud_init(cloud: str, shutdown_at: datetime | None = None) -> str:
+    """The VM's user-data: manifests/vm/cloud-init.yaml.tmpl with the k3s pins and the scripts.
+
+    `shutdown_at` adds the in-VM TTL (a systemd timer on that absolute UTC time, enabled before
+    k3s is installed), for clouds without a run-duration limit of their own (aws).
+    """
     text = render(
         "vm/cloud-init.yaml.tmpl",
         cloud=cloud,
@@ -75,6 +81,24 @@ def render_cloud_init(cloud: str) -> str:
         name = Path(entry["path"]).name
         if name in SCRIPTS_ON_THE_VM:
             entry["content"] = (VM_MANIFESTS / name).read_text()
+    if shutdown_at is not None:
+        at = shutdown_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        document["write_files"] += [
+            {
+                "path": f"/etc/systemd/system/{TTL_UNIT}.timer",
+                "owner": "root:root",
+                "permissions": "0644",
+                "content": render("vm/servebox-ttl.timer.tmpl", at=at),
+            },
+            {
+                "path": f"/etc/systemd/system/{TTL_UNIT}.service",
+                "owner": "root:root",
+                "permissions": "0644",
+                "content": (VM_MANIFESTS / f"{TTL_UNIT}.service").read_text(),
+            },
+        ]
+        # Armed before anything else runs, so that even a failed install ends on time.
+        document["runcmd"][:0] = [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", f"{TTL_UNIT}.timer"]]
     header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
     return header + yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, width=120)
 
@@ -97,6 +121,11 @@ def expiry(created: datetime, ttl_hours: int) -> datetime | None:
 def expiry_label(at: datetime | None) -> str:
     """`expires_at` in the characters cloud labels allow (lower-case, digits, '-'): 2026-12-02t03-41z."""
     return at.strftime("%Y-%m-%dt%H-%Mz") if at else "never"
+
+
+def expires_at_iso(at: datetime | None) -> str | None:
+    """`expires_at` as the outputs give it: ISO 8601 in UTC (2026-12-02T03:41:00Z); None without a TTL."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
 
 
 def expires_at_from_label(label: str) -> str | None:
@@ -142,6 +171,8 @@ class K3sAccessArgs:
     """Name of the cluster, user and context in the kubeconfig."""
     timeout_seconds: int
     """How long cloud-init, k3s and the first SSH connection may take together."""
+    also_after: pulumi.Resource | None = None
+    """What else must exist before SSH can reach the VM (an Elastic IP's association)."""
 
 
 class K3sAccess(pulumi.ComponentResource):
@@ -173,7 +204,7 @@ class K3sAccess(pulumi.ComponentResource):
             logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[args.instance],
+                depends_on=[r for r in (args.instance, args.also_after) if r is not None],
                 additional_secret_outputs=["stdout"],
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{args.timeout_seconds}s"),
             ),

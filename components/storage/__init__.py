@@ -10,6 +10,7 @@ from components.naming import bucket_name, cloud_labels, gcs_bucket_name
 from components.storage.base import ModelStore, PredictorCredentials, StoredObject
 from components.storage.gcs import GcsStore, GcsStoreArgs
 from components.storage.minio import MinioStore, MinioStoreArgs
+from components.storage.s3 import S3Store, S3StoreArgs
 
 __all__ = [
     "GcsStore",
@@ -18,6 +19,8 @@ __all__ = [
     "MinioStoreArgs",
     "ModelStore",
     "PredictorCredentials",
+    "S3Store",
+    "S3StoreArgs",
     "StoredObject",
     "create_store",
 ]
@@ -26,7 +29,7 @@ __all__ = [
 def create_store(
     settings: Settings, cluster: Cluster, cloud_provider: pulumi.ProviderResource | None = None
 ) -> ModelStore:
-    """The store of the configured target: MinIO in a kind cluster, GCS beside a GCP VM."""
+    """The store of the configured target: MinIO in a kind cluster, GCS beside a GCP VM, S3 beside an EC2 one."""
     if settings.target is Target.KIND:
         return MinioStore(
             "store",
@@ -43,6 +46,16 @@ def create_store(
                 location=settings.gcp.region,
                 reader=vm_cluster.node_identity,
                 labels=cloud_labels(settings.project, settings.stack),
+            ),
+            opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
+        )
+    if settings.target is Target.AWS:
+        vm_cluster = cluster  # the aws target's cluster is a VM
+        return S3Store(
+            "store",
+            S3StoreArgs(
+                bucket_prefix=bucket_name(settings.project, settings.stack) + "-",
+                reader_role=vm_cluster.node_identity,  # type: ignore[attr-defined]
             ),
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
         )

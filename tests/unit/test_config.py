@@ -10,7 +10,8 @@ from components.config import ConfigError, DeploymentMode, Serving, Target, pars
 from tests.harness import REPO, run_program
 
 KEYS = (
-    "adminCidrs, allowWorldAdminAccess, deploymentMode, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
+    "adminCidrs, allowWorldAdminAccess, awsDiskSizeGb, awsElasticIp, awsInstanceType, awsNetwork, "
+    "deploymentMode, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
     "gcpZone, installTimeoutSeconds, kindHostPort, kindStoreHostPort, modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
     "modelNamespace, serving, smokeTestDigits, smokeTestMinAccuracyPercent, target, vmSpot, vmTerminationAction, "
@@ -27,11 +28,11 @@ NAME_RULE = (
 NAMESPACE_RULE = f"a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of {RESERVED}"
 CPU = "a positive CPU quantity such as 100m, 0.5 or 1"
 MEMORY = "a positive memory quantity such as 256Mi, 1Gi or 500M"
-TARGETS = "kind, gcp (aws, existing: planned, not built yet)"
+TARGETS = "kind, gcp, aws (existing: planned, not built yet)"
 
 BAD = [
     ({"target": "gke"}, f"target: got 'gke'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
-    ({"target": "aws"}, f"target: got 'aws'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
+    ({"target": "existing"}, f"target: got 'existing'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": "KIND"}, f"target: got 'KIND'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": ""}, f"target: got ''; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     (
@@ -248,12 +249,12 @@ def test_stack_files_only_use_declared_keys():
         values = (yaml.safe_load(stack_file.read_text()) or {}).get("config", {}) or {}
         ours = {key.split(":", 1)[1] for key in values if key.startswith("servebox:")}
         assert ours <= declared, (stack_file.name, ours - declared)
-        # gcp:project is the user's to set (the stack file says how); everything else must parse.
+        # gcp:project and aws:region are the user's to set (the stack files say how); the rest must parse.
         parse_settings(
             {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("servebox:")},
             project="servebox",
             stack=stack_file.name.split(".")[1],
-            provider_config={"gcp:project": "example-project", **values},
+            provider_config={"gcp:project": "example-project", "aws:region": "us-east-1", **values},
             environ={},
             public_ipv4=lambda: "198.51.100.7",
         )

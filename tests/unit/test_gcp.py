@@ -424,8 +424,8 @@ BAD_GCP = [
     pytest.param(
         {"kindHostPort": "9090"},
         None,
-        "kindHostPort: got '9090', but it applies to target kind only and this stack's target is gcp; allowed: not "
-        "set on a gcp stack. Fix: pulumi config rm kindHostPort",
+        "kindHostPort: got '9090', but it applies to target kind only and this stack's target is gcp; allowed: unset "
+        "on gcp stacks. Fix: pulumi config rm kindHostPort",
         id="kind-key-on-gcp",
     ),
     pytest.param(
@@ -460,9 +460,9 @@ def test_gcp_keys_on_a_kind_stack_are_refused() -> None:
         parse_settings({"gcpZone": "europe-west4-b", "vmSpot": "true"}, project="servebox", stack="kind")
     assert error.value.problems == [
         "gcpZone: got 'europe-west4-b', but it applies to target gcp only and this stack's target is kind; "
-        "allowed: not set on a kind stack. Fix: pulumi config rm gcpZone",
+        "allowed: unset on kind stacks. Fix: pulumi config rm gcpZone",
         "vmSpot: got 'true', but it applies to target aws, gcp only and this stack's target is kind; "
-        "allowed: not set on a kind stack. Fix: pulumi config rm vmSpot",
+        "allowed: unset on kind stacks. Fix: pulumi config rm vmSpot",
     ]
 
 

@@ -1015,3 +1015,48 @@ def test_the_stack_target_is_read_from_its_config_file(tmp_path: Path) -> None:
 
 def test_the_shipped_gcp_stack_is_a_gcp_stack() -> None:
     assert pf.stack_target("gcp") == "gcp"
+
+
+# --- VM stacks (aws) ---------------------------------------------------------------------------------
+
+
+def test_an_aws_stack_is_checked_for_pulumi_credentials_and_region_only() -> None:
+    facts = pf.HostFacts(
+        stack="aws",
+        host_os="linux",
+        host_arch="amd64",
+        hostname="ci",
+        tools={"pulumi": pf.ToolRun("/usr/bin/pulumi", "v3.272.0\n")},
+        target="aws",
+        aws=pf.AwsFacts(),
+    )
+    checks = pf.run_checks(facts)
+    assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("AWS credentials", "FAIL"), ("aws:region", "FAIL")]
+    assert checks[2].hint == "pulumi config set aws:region us-east-1 --stack aws"
+
+
+@pytest.mark.parametrize(
+    ("environ", "files", "expected"),
+    [
+        ({"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}, {}, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        ({"AWS_ACCESS_KEY_ID": "AKIA"}, {}, ""),  # half a key pair is none
+        ({"AWS_WEB_IDENTITY_TOKEN_FILE": "/t", "AWS_ROLE_ARN": "arn"}, {}, "AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN"),
+        ({"AWS_PROFILE": "dev"}, {".aws/config": "[profile dev]\nsso_session = x\n"}, "profile dev in {tmp}/.aws/config"),
+        ({}, {".aws/credentials": "[default]\naws_access_key_id = A\n"}, "profile default in {tmp}/.aws/credentials"),
+        ({"AWS_PROFILE": "prod"}, {".aws/credentials": "[default]\n"}, ""),
+    ],
+)
+def test_aws_credentials_are_found_the_way_the_sdk_finds_them(tmp_path: Path, environ: dict, files: dict, expected: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert pf.aws_credentials(environ, tmp_path, {}) == expected.replace("{tmp}", str(tmp_path))
+
+
+def test_the_region_comes_from_the_stack_then_the_environment() -> None:
+    assert pf.aws_region({"AWS_REGION": "eu-west-1"}, {"aws:region": "us-east-2"}) == ("us-east-2", "aws:region in the stack's config")
+    assert pf.aws_region({"AWS_DEFAULT_REGION": "eu-west-1"}, {}) == ("eu-west-1", "AWS_DEFAULT_REGION")
+
+
+def test_the_shipped_aws_stack_is_an_aws_stack() -> None:
+    assert pf.stack_target("aws") == "aws"
