@@ -363,12 +363,15 @@ def footprint(
 
 
 # --- The VM (gcp) -----------------------------------------------------------------------------
-# Compute Engine's published shapes of the machine types servebox suggests
-# (https://cloud.google.com/compute/docs/general-purpose-machines#e2_machine_types).
-GCP_MACHINE_SHAPES: dict[str, tuple[Decimal, Decimal]] = {
+# The published shapes of the machine types servebox suggests
+# (https://cloud.google.com/compute/docs/general-purpose-machines#e2_machine_types,
+# https://aws.amazon.com/ec2/instance-types/t3/).
+MACHINE_SHAPES: dict[str, tuple[Decimal, Decimal]] = {
     "e2-standard-2": (Decimal(2000), Decimal(8 * 2**30)),
     "e2-standard-4": (Decimal(4000), Decimal(16 * 2**30)),
     "t2a-standard-2": (Decimal(2000), Decimal(8 * 2**30)),
+    "t3.large": (Decimal(2000), Decimal(8 * 2**30)),
+    "t3.xlarge": (Decimal(4000), Decimal(16 * 2**30)),
 }
 # k3s reserves nothing for itself by default (no kube-reserved or system-reserved), so the node's
 # allocatable is its capacity less the kubelet's hard eviction threshold (memory.available<100Mi,
@@ -378,11 +381,12 @@ GCP_MACHINE_SHAPES: dict[str, tuple[Decimal, Decimal]] = {
 K3S_EVICTION_BYTES = Decimal(100 * 2**20)
 K3S_OWN = Sum(Decimal(60), Decimal(1596 * 10**6))
 GCP_DEFAULT_MACHINE_TYPE = str(config_schema()["gcpMachineType"].default)
+AWS_DEFAULT_INSTANCE_TYPE = str(config_schema()["awsInstanceType"].default)
 
 
 def vm_headroom(machine_type: str, platform: Sum, model: Sum) -> dict[str, Sum]:
     """Capacity, allocatable, k3s's own share and what the platform and model leave on a VM."""
-    cpu, memory = GCP_MACHINE_SHAPES[machine_type]
+    cpu, memory = MACHINE_SHAPES[machine_type]
     capacity = Sum(cpu, memory)
     allocatable = Sum(cpu, memory - K3S_EVICTION_BYTES)
     used = platform + model
@@ -590,7 +594,7 @@ def report(figures: dict[DeploymentMode, dict[str, Any]], waits: dict[Deployment
         "versions": versions.summary(),
         "stale_facts": stale_facts(),
         "modes": modes,
-        "vm": {"machine_type": GCP_DEFAULT_MACHINE_TYPE, "modes": vm},
+        "vm": {"machine_type": GCP_DEFAULT_MACHINE_TYPE, "aws_instance_type": AWS_DEFAULT_INSTANCE_TYPE, "modes": vm},
     }
 
 
@@ -696,7 +700,10 @@ def render_text(data: dict) -> str:
         )
     out("")
     vm = data["vm"]
-    out(f"On the default GCP VM ({vm['machine_type']}, k3s; no MinIO, the bucket is GCS):")
+    out(
+        f"On the default GCP VM ({vm['machine_type']}; the AWS default {vm['aws_instance_type']} has the same "
+        "2 vCPU / 8 GiB), k3s, no MinIO (the bucket is the cloud's):"
+    )
     for label, mode in (("Knative mode", "knative"), ("Standard mode", "standard")):
         f = vm["modes"][mode]
         out(

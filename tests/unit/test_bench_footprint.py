@@ -431,3 +431,8 @@ def test_the_vm_footprint_leaves_out_the_store_and_uses_the_default_machine_type
     on_vm = bench.vm_footprint(DeploymentMode.KNATIVE)["platform"]
     store = bench.Requests.of(minio.SERVER_RESOURCES)
     assert on_vm == bench.Sum(on_kind.millicores - store.millicores, on_kind.bytes - store.bytes)
+
+
+def test_the_aws_default_has_the_shape_the_gcp_default_has() -> None:
+    assert bench.AWS_DEFAULT_INSTANCE_TYPE == "t3.large"
+    assert bench.MACHINE_SHAPES["t3.large"] == bench.MACHINE_SHAPES[bench.GCP_DEFAULT_MACHINE_TYPE]
