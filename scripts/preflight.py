@@ -896,10 +896,12 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
     gcp stack only the Pulumi CLI and where the Google provider would find a project and credentials."""
     host_os, hostname = sys.platform, socket.gethostname()
     target = stack_target(stack, STACKS_DIR)
-    if target == config.Target.GCP.value:
-        settings = stack_settings(stack, STACKS_DIR)
-        credentials, problem = gcp_credentials(os.environ, Path.home(), settings)
-        project, source = gcp_project(os.environ, settings)
+    if target in (config.Target.GCP.value, config.Target.AWS.value):
+        settings, home = stack_settings(stack, STACKS_DIR), Path.home()
+        if target == config.Target.GCP.value:
+            cloud = {"gcp": GcpFacts(*gcp_project(os.environ, settings), *gcp_credentials(os.environ, home, settings))}
+        else:
+            cloud = {"aws": AwsFacts(*aws_region(os.environ, settings), aws_credentials(os.environ, home, settings))}
         return HostFacts(
             stack=stack,
             host_os=host_os,
@@ -907,19 +909,7 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
             hostname=hostname,
             tools={"pulumi": _tool("pulumi", run)},
             target=target,
-            gcp=GcpFacts(project, source, credentials, problem),
-        )
-    if target == config.Target.AWS.value:
-        settings = stack_settings(stack, STACKS_DIR)
-        region, source = aws_region(os.environ, settings)
-        return HostFacts(
-            stack=stack,
-            host_os=host_os,
-            host_arch=docker_arch(platform.machine()),
-            hostname=hostname,
-            tools={"pulumi": _tool("pulumi", run)},
-            target=target,
-            aws=AwsFacts(region, source, aws_credentials(os.environ, Path.home(), settings)),
+            **cloud,  # type: ignore[arg-type]
         )
     tools = {name: _tool(name, run) for name in TOOLS}
     info, docker_error = _docker_info(tools["docker"], run)

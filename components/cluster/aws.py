@@ -20,12 +20,10 @@ from datetime import datetime
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components import versions
 from components.cluster import vm as shared
-from components.cluster.base import IngressExposure
 from components.config import AwsSettings, NetworkMode, VmSettings
 from components.naming import component_type
 
@@ -89,20 +87,8 @@ class AwsVmClusterArgs:
     """How long the instance may take to boot, install k3s and answer."""
 
 
-class AwsVmCluster(pulumi.ComponentResource):
+class AwsVmCluster(shared.VmClusterComponent):
     """One EC2 instance with k3s; meets the VmCluster contract (components/cluster/base.py)."""
-
-    provider: k8s.Provider
-    kubeconfig: pulumi.Output[str]
-    context: pulumi.Output[str]
-    ingress_ip: pulumi.Output[str]
-    ingress_port: pulumi.Output[int]
-    exposure: IngressExposure
-    node_identity: pulumi.Output[str]
-    """Name of the instance's IAM role: what a store grants read access to."""
-    ssh_private_key: pulumi.Output[str]
-    ssh_host_key: pulumi.Output[str]
-    expires_at: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: AwsVmClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(INSTANCE_RESOURCE[0], name, None, opts)
@@ -244,18 +230,13 @@ class AwsVmCluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.provider = access.provider
-        self.kubeconfig = access.kubeconfig
-        self.context = pulumi.Output.from_input(args.context_name)
-        self.ingress_ip = external_ip
-        self.ingress_port = pulumi.Output.from_input(shared.HTTP_PORT)
-        self.exposure = shared.EXPOSURE
-        self.node_identity = role.name
-        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)
-        self.ssh_host_key = access.host_key
-        self.expires_at = instance.tags.apply(
-            lambda current: None if (current or {}).get(EXPIRY_TAG, "never") == "never" else current[EXPIRY_TAG]
-        )
-        self.register_outputs(
-            {"kubeconfig": self.kubeconfig, "ingress_ip": self.ingress_ip, "node_identity": self.node_identity, "expires_at": self.expires_at}
+        self._expose(
+            access,
+            external_ip=external_ip,
+            context_name=args.context_name,
+            node_identity=role.name,
+            ssh_key=ssh_key,
+            expires_at=instance.tags.apply(
+                lambda current: None if (current or {}).get(EXPIRY_TAG, "never") == "never" else current[EXPIRY_TAG]
+            ),
         )

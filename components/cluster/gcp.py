@@ -16,13 +16,11 @@ from datetime import datetime
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components import versions
 from components.cluster import vm as shared
-from components.cluster.base import IngressExposure
-from components.config import NetworkMode, GcpSettings, VmSettings
+from components.config import GcpSettings, NetworkMode, VmSettings
 from components.naming import component_type
 
 # Caps the VM's tokens to reading Cloud Storage: whatever roles the service account is ever given,
@@ -101,23 +99,8 @@ class GcpVmClusterArgs:
     """How long the VM may take to boot, install k3s and answer."""
 
 
-class GcpVmCluster(pulumi.ComponentResource):
-    """One VM with k3s; meets the Cluster contract (components/cluster/base.py)."""
-
-    provider: k8s.Provider
-    kubeconfig: pulumi.Output[str]
-    context: pulumi.Output[str]
-    ingress_ip: pulumi.Output[str]
-    ingress_port: pulumi.Output[int]
-    exposure: IngressExposure
-    node_identity: pulumi.Output[str]
-    """Email of the VM's service account: what a store grants read access to."""
-    ssh_private_key: pulumi.Output[str]
-    """The SSH key's private half (secret); scripts/ssh.sh writes it to a 0600 file."""
-    ssh_host_key: pulumi.Output[str]
-    """The VM's SSH host key as read at first contact."""
-    expires_at: pulumi.Output[str | None]
-    """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
+class GcpVmCluster(shared.VmClusterComponent):
+    """One VM with k3s; meets the VmCluster contract (components/cluster/base.py)."""
 
     def __init__(self, name: str, args: GcpVmClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(VM_RESOURCE[0], name, None, opts)
@@ -236,23 +219,13 @@ class GcpVmCluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.provider = access.provider
-        self.kubeconfig = access.kubeconfig
-        self.context = pulumi.Output.from_input(args.context_name)
-        self.ingress_ip = external_ip
-        self.ingress_port = pulumi.Output.from_input(shared.HTTP_PORT)
-        self.exposure = shared.EXPOSURE
-        self.node_identity = account.email
-        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)
-        self.ssh_host_key = access.host_key
-        self.expires_at = instance.labels.apply(
-            lambda labels: shared.expires_at_from_label((labels or {}).get(EXPIRY_LABEL, "never"))
-        )
-        self.register_outputs(
-            {
-                "kubeconfig": self.kubeconfig,
-                "ingress_ip": self.ingress_ip,
-                "node_identity": self.node_identity,
-                "expires_at": self.expires_at,
-            }
+        self._expose(
+            access,
+            external_ip=external_ip,
+            context_name=args.context_name,
+            node_identity=account.email,
+            ssh_key=ssh_key,
+            expires_at=instance.labels.apply(
+                lambda labels: shared.expires_at_from_label((labels or {}).get(EXPIRY_LABEL, "never"))
+            ),
         )

@@ -233,3 +233,52 @@ class K3sAccess(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
         )
         self.register_outputs({"kubeconfig": self.kubeconfig, "host_key": self.host_key})
+
+
+class VmClusterComponent(pulumi.ComponentResource):
+    """What a VM target's component exposes (the VmCluster contract, components/cluster/base.py),
+    set once by `_expose` after the target has created its VM and a K3sAccess to it."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    context: pulumi.Output[str]
+    ingress_ip: pulumi.Output[str]
+    ingress_port: pulumi.Output[int]
+    exposure: IngressExposure
+    node_identity: pulumi.Output[str]
+    """The cloud principal the VM runs as: what a store grants read access to."""
+    ssh_private_key: pulumi.Output[str]
+    """The SSH key's private half (secret); scripts/ssh.sh writes it to a 0600 file."""
+    ssh_host_key: pulumi.Output[str]
+    """The VM's SSH host key as read at first contact."""
+    expires_at: pulumi.Output[str | None]
+    """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
+
+    def _expose(
+        self,
+        access: K3sAccess,
+        *,
+        external_ip: pulumi.Output[str],
+        context_name: str,
+        node_identity: pulumi.Output[str],
+        ssh_key: pulumi.Resource,
+        expires_at: pulumi.Output[str | None],
+    ) -> None:
+        self.provider = access.provider
+        self.kubeconfig = access.kubeconfig
+        self.context = pulumi.Output.from_input(context_name)
+        self.ingress_ip = external_ip
+        self.ingress_port = pulumi.Output.from_input(HTTP_PORT)
+        self.exposure = EXPOSURE
+        self.node_identity = node_identity
+        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)  # type: ignore[attr-defined]
+        self.ssh_host_key = access.host_key
+        self.expires_at = expires_at
+        self.register_outputs(
+            {
+                "kubeconfig": self.kubeconfig,
+                "ingress_ip": self.ingress_ip,
+                "node_identity": self.node_identity,
+                "expires_at": self.expires_at,
+            }
+        )

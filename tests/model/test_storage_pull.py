@@ -21,12 +21,9 @@ Not proven: that MinIO itself, in the cluster, enforces the policy as moto does.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +36,7 @@ import pytest
 
 from components import outputs
 from tests.harness import ProgramRun, run_program, secret_value
-from tests.model import kserve_credentials
+from tests.model import kserve_credentials, local_servers
 
 REGION = "us-east-1"
 # Requests moto serves before it starts checking credentials: exactly the set-up below.
@@ -64,42 +61,11 @@ def program() -> ProgramRun:
     return run_program()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    # A plain TCP connect: an HTTP probe would count as one of moto's unauthenticated requests.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto exited with code {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"moto did not listen on 127.0.0.1:{port} within {timeout:g} s")
-
-
-def _moto_policy(program_policy: str) -> str:
-    policy = json.loads(program_policy)
-    for statement in policy["Statement"]:
-        if "s3:ListBucket" in statement["Action"]:
-            statement["Action"] = [*statement["Action"], "s3:HeadBucket"]  # moto's name for it; see above
-    return json.dumps(policy)
-
-
 @pytest.fixture(scope="module")
 def s3(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """moto on 127.0.0.1 holding the program's bucket and object, and the reader with the program's policy."""
-    (port,) = bench_model.free_ports(1)
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_port(port, process)
-        url = f"http://127.0.0.1:{port}"
+    with local_servers.moto(tmp_path_factory.mktemp("moto"), SETUP_REQUESTS) as url:
+        port = int(url.rsplit(":", 1)[1])
         admin = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
         upload = program["model-upload"].inputs
         reader = program["store-reader"].inputs["name"]
@@ -110,17 +76,13 @@ def s3(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         iam.put_user_policy(
             UserName=reader,
             PolicyName="read",
-            PolicyDocument=_moto_policy(program["store-reader-policy"].inputs["policy"]),
+            PolicyDocument=local_servers.moto_policy(program["store-reader-policy"].inputs["policy"]),
         )
         key = iam.create_access_key(UserName=reader)["AccessKey"]
         # From here on moto checks every request: prove it, or every test below proves nothing.
         with pytest.raises(botocore.exceptions.ClientError, match="InvalidAccessKeyId"):
             s3_client.list_objects_v2(Bucket=upload["bucketName"])
         yield S3Server(url, f"127.0.0.1:{port}", key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def _secrets(program: ProgramRun, s3: S3Server, *, drop_annotation: str = "", secret_key: str = "") -> dict:

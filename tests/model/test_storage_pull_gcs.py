@@ -18,20 +18,20 @@ bucket-level grant; the emulator checks no credentials at all.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import bench_model
 import mnist_client
 import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
 
 from components import outputs
 from tests.harness import FAKE_GCP_PROJECT, ProgramRun, run_program
-from tests.model import kserve_credentials
+from tests.model import kserve_credentials, local_servers
 
 DOWNLOAD = "import sys\nfrom kserve_storage import Storage\nStorage.download_files([sys.argv[1]], [sys.argv[2]])\n"
 
@@ -44,29 +44,11 @@ def program() -> ProgramRun:
 @pytest.fixture(scope="module")
 def emulator(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gcp-storage-emulator on 127.0.0.1, in memory, holding the program's object in the program's bucket."""
-    (port,) = bench_model.free_ports(1)
-    work = tmp_path_factory.mktemp("gcs")
-    log = (work / "emulator.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"],
-        cwd=work,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    host = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the GCS emulator did not start: {(work / 'emulator.log').read_text()}") from None
-                time.sleep(0.1)
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
-
+    with local_servers.serving(
+        [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", "{port}", "--in-memory"],
+        tmp_path_factory.mktemp("gcs"),
+    ) as port:
+        host = f"http://127.0.0.1:{port}"
         os.environ["STORAGE_EMULATOR_HOST"] = host  # read by the client below; removed again after
         try:
             client = storage.Client(project="test", credentials=AnonymousCredentials())
@@ -78,10 +60,6 @@ def emulator(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> I
         finally:
             del os.environ["STORAGE_EMULATOR_HOST"]
         yield host
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_the_predictor_gets_no_credentials_on_gcp(program: ProgramRun) -> None:

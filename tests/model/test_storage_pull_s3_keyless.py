@@ -20,12 +20,9 @@ Not proven: that IMDSv2 with hop limit 2 reaches a pod on k3s, which only an ins
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +34,7 @@ import pytest
 
 from components import outputs
 from tests.harness import ProgramRun, run_program
-from tests.model import kserve_credentials
+from tests.model import kserve_credentials, local_servers
 
 REGION = "us-east-1"
 SETUP_REQUESTS = 5  # create_bucket, put_object, create_role, put_role_policy, assume_role
@@ -52,25 +49,7 @@ def program() -> ProgramRun:
 @pytest.fixture(scope="module")
 def role_credentials(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """moto holding the program's bucket and object, and temporary credentials of the program's role."""
-    (port,) = bench_model.free_ports(1)
-    log = (tmp_path_factory.mktemp("moto-s3") / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_REQUESTS)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto did not start") from None
-                time.sleep(0.1)
+    with local_servers.moto(tmp_path_factory.mktemp("moto-s3"), SETUP_REQUESTS) as url:
         setup = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
         upload = program["model-upload"].inputs
         role = program["cluster-node-identity"].inputs
@@ -80,11 +59,7 @@ def role_credentials(program: ProgramRun, tmp_path_factory: pytest.TempPathFacto
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key=upload["key"], Body=Path(upload["source"].path).read_bytes())
         created = iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=role["assumeRolePolicy"])
-        policy = json.loads(grant["policy"])
-        for statement in policy["Statement"]:
-            if "s3:ListBucket" in statement["Action"]:
-                statement["Action"].append("s3:HeadBucket")  # moto's name for it; see above
-        iam.put_role_policy(RoleName=role["name"], PolicyName="read", PolicyDocument=json.dumps(policy))
+        iam.put_role_policy(RoleName=role["name"], PolicyName="read", PolicyDocument=local_servers.moto_policy(grant["policy"]))
         assumed = sts.assume_role(RoleArn=created["Role"]["Arn"], RoleSessionName="i-0123456789")["Credentials"]
         with pytest.raises(botocore.exceptions.ClientError):  # from here on moto checks every request
             s3.list_objects_v2(Bucket=bucket)
@@ -95,10 +70,6 @@ def role_credentials(program: ProgramRun, tmp_path_factory: pytest.TempPathFacto
             "AWS_ENDPOINT_URL": url,
             "AWS_DEFAULT_REGION": REGION,
         }
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def _pull(env: dict[str, str], uri: str, dest: Path, home: Path) -> subprocess.CompletedProcess[str]:
