@@ -53,6 +53,12 @@ def gcs_bucket_name(gcp_project: str, project: str, stack: str) -> str:
     return dns_label(f"{gcp_project}-{project}-{stack}", 63 - len("-models")) + "-models"
 
 
+def s3_bucket_prefix(project: str, stack: str) -> str:
+    """The start of an S3 bucket name: the AWS provider adds a 26-character unique suffix and takes
+    prefixes of at most 37 characters."""
+    return dns_label(f"{project}-{stack}", 37 - len("-models-")) + "-models-"
+
+
 def cloud_labels(project: str, stack: str) -> dict[str, str]:
     """Labels every cloud resource of a stack carries (lower-case, digits, '-', <= 63 characters)."""
     return {"servebox-project": dns_label(project), "servebox-stack": dns_label(stack)}
@@ -92,5 +98,6 @@ __all__ = [
     "dns_label",
     "kind_cluster_name",
     "sslip_domain",
+    "s3_bucket_prefix",
     "standard_labels",
 ]

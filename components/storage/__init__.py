@@ -6,7 +6,7 @@ import pulumi
 
 from components.cluster.base import Cluster, VmCluster
 from components.config import Settings, Target
-from components.naming import bucket_name, cloud_labels, gcs_bucket_name
+from components.naming import bucket_name, cloud_labels, gcs_bucket_name, s3_bucket_prefix
 from components.storage.base import ModelStore, PredictorCredentials, StoredObject
 from components.storage.gcs import GcsStore, GcsStoreArgs
 from components.storage.minio import MinioStore, MinioStoreArgs
@@ -54,7 +54,7 @@ def create_store(
         return S3Store(
             "store",
             S3StoreArgs(
-                bucket_prefix=bucket_name(settings.project, settings.stack) + "-",
+                bucket_prefix=s3_bucket_prefix(settings.project, settings.stack),
                 reader_role=vm_cluster.node_identity,  # type: ignore[attr-defined]
             ),
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),

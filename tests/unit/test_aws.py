@@ -396,3 +396,11 @@ def test_up_refreshes_exactly_the_instance_the_program_registers(aws_run: Progra
     assert refresh_targets.refresh_targets("aws") == [
         "urn:pulumi:aws::servebox::servebox:cluster:AwsVmCluster$aws:ec2/instance:Instance::cluster-vm"
     ]
+
+
+def test_a_long_stack_name_still_gives_a_bucket_prefix_aws_accepts() -> None:
+    from components.naming import s3_bucket_prefix
+
+    prefix = s3_bucket_prefix("servebox", "workshop-2026-december-attendee-042")
+    assert len(prefix) <= 37 and prefix.endswith("-models-") and prefix.startswith("servebox-workshop")
+    assert s3_bucket_prefix("servebox", "aws") == "servebox-aws-models-"
