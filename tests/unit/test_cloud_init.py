@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ from components.cluster import vm
 from tests.harness import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "cloud-init-gcp.yaml"
+AWS_GOLDEN = REPO / "tests" / "golden" / "cloud-init-aws.yaml"
+AWS_SHUTDOWN = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,21 @@ def test_the_rendered_cloud_init_equals_the_golden_file(rendered: str) -> None:
     if os.environ.get("SERVEBOX_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(rendered)
     assert rendered == GOLDEN.read_text(), "cloud-init changed: review it, then SERVEBOX_UPDATE_GOLDEN=1 to accept"
+
+
+def test_the_aws_cloud_init_is_the_same_template_plus_the_ttl_timer(rendered: str) -> None:
+    aws = vm.render_cloud_init("aws", AWS_SHUTDOWN)
+    if os.environ.get("SERVEBOX_UPDATE_GOLDEN") == "1":
+        AWS_GOLDEN.write_text(aws)
+    assert aws == AWS_GOLDEN.read_text(), "cloud-init changed: review it, then SERVEBOX_UPDATE_GOLDEN=1 to accept"
+    gcp_files = {e["path"]: e for e in yaml.safe_load(rendered)["write_files"]}
+    aws_files = {e["path"]: e for e in yaml.safe_load(aws)["write_files"]}
+    assert set(aws_files) - set(gcp_files) == {
+        "/etc/systemd/system/servebox-ttl.timer",
+        "/etc/systemd/system/servebox-ttl.service",
+    }
+    for path in ("/usr/local/lib/servebox/install-k3s.sh", "/usr/local/lib/servebox/k3s-config.sh"):
+        assert aws_files[path] == gcp_files[path]
 
 
 def test_it_is_a_cloud_config_that_parses(rendered: str) -> None:
