@@ -81,11 +81,16 @@ class Endpoint:
 
     def infer_url(self, model_name: str) -> str:
         """The Open Inference Protocol (V2) URL."""
-        return f"{self.base_url}/v2/models/{model_name}/infer"
+        return f"{self.base_url}{inference_path('v2', model_name)}"
 
     def predict_url(self, model_name: str) -> str:
         """The KServe V1 URL."""
-        return f"{self.base_url}/v1/models/{model_name}:predict"
+        return f"{self.base_url}{inference_path('v1', model_name)}"
+
+
+def inference_path(protocol: str, model_name: str) -> str:
+    """The path a protocol serves a model's predictions at."""
+    return f"/v2/models/{model_name}/infer" if protocol == "v2" else f"/v1/models/{model_name}:predict"
 
 
 def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int) -> Endpoint:
@@ -106,7 +111,7 @@ def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSett
             project_python(),
             "scripts/smoke_test.py",
             "--url",
-            f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
+            f"{endpoint.ingress_url}{inference_path(runtime.PROTOCOL, model_name)}",
             "--protocol",
             runtime.PROTOCOL,
             "--host-header",
@@ -131,7 +136,7 @@ def curl_command(endpoint: Endpoint, model_name: str, digit_request: dict) -> st
             "Content-Type: application/json",
             "-H",
             f"Host: {endpoint.host}",
-            f"{endpoint.ingress_url}/v2/models/{model_name}/infer",
+            f"{endpoint.ingress_url}{inference_path('v2', model_name)}",
             "-d",
             json.dumps(digit_request, separators=(",", ":")),
         ]
