@@ -5,7 +5,7 @@ import pulumi
 from components import outputs, versions
 from components.cluster import cloud_provider, create_cluster
 from components.cluster.vm import ssh_command
-from components.config import VM_TARGETS, load_settings
+from components.config import VM_TARGETS, Serving, load_settings
 from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
 from components.platform import Platform, PlatformArgs
 from components.storage import create_store
@@ -19,6 +19,7 @@ on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 platform = Platform(
     "platform",
     PlatformArgs(
+        serving=settings.serving,
         deployment_mode=settings.deployment_mode,
         exposure=cluster.exposure,
         ingress_ip=cluster.ingress_ip,
@@ -32,6 +33,7 @@ model = MnistModel(
     "model",
     MnistModelArgs(
         settings=settings.model,
+        serving=settings.serving,
         deployment_mode=settings.deployment_mode,
         artifact=artifact,
         store=store,
@@ -47,7 +49,7 @@ model = MnistModel(
 
 pulumi.export(outputs.TARGET, settings.target.value)
 pulumi.export(outputs.SERVING, settings.serving.value)
-pulumi.export(outputs.DEPLOYMENT_MODE, settings.deployment_mode.value)
+pulumi.export(outputs.DEPLOYMENT_MODE, settings.deployment_mode.value if settings.serving is Serving.KSERVE else None)
 pulumi.export(outputs.INGRESS_ADDRESS, pulumi.Output.concat(cluster.ingress_ip, ":", cluster.ingress_port.apply(str)))
 pulumi.export(outputs.KUBECONFIG, cluster.kubeconfig)
 pulumi.export(outputs.KUBE_CONTEXT, cluster.context)
@@ -65,4 +67,4 @@ pulumi.export(outputs.SSH, ssh_command(settings.stack) if on_vm else None)
 pulumi.export(outputs.SSH_PRIVATE_KEY, cluster.ssh_private_key if on_vm else None)  # type: ignore[attr-defined]
 pulumi.export(outputs.SSH_HOST_KEY, cluster.ssh_host_key if on_vm else None)  # type: ignore[attr-defined]
 pulumi.export(outputs.EXPIRES_AT, cluster.expires_at if on_vm else None)  # type: ignore[attr-defined]
-pulumi.export(outputs.VERSIONS, versions.summary(on_vm))
+pulumi.export(outputs.VERSIONS, versions.summary(on_vm, settings.serving.value))

@@ -94,7 +94,7 @@ class NetworkMode(str, Enum):
 # What this version can build. The enums above list every value the design names, so that a
 # planned value gets a message saying it is planned rather than "unknown".
 AVAILABLE_TARGETS = (Target.KIND, Target.GCP, Target.AWS)
-AVAILABLE_SERVING = (Serving.KSERVE,)
+AVAILABLE_SERVING = (Serving.KSERVE, Serving.SELDON)
 VM_TARGETS = frozenset({Target.GCP, Target.AWS})
 
 # The targets a key means something on; a key not listed here applies to every target. Setting one
@@ -112,6 +112,9 @@ KEY_TARGETS: dict[str, frozenset[Target]] = {
     },
     **{key: frozenset({Target.AWS}) for key in ("awsInstanceType", "awsDiskSizeGb", "awsNetwork", "awsElasticIp")},
 }
+
+# The serving stacks a key means something to; set with another one, it is refused.
+KEY_SERVING: dict[str, frozenset[Serving]] = {"deploymentMode": frozenset({Serving.KSERVE})}
 
 AUTO = "auto"
 """The CIDR keys' default: this machine's public address, looked up at run time (components/host.py)."""
@@ -453,6 +456,10 @@ def parse_settings(
     min_accuracy = read.integer("smokeTestMinAccuracyPercent", 0, 100)
     if target is not None:
         _keys_of_other_targets(read, target)
+    if serving is not None:
+        _keys_of_other_serving(read, serving)
+    if serving is Serving.SELDON and min_replicas == 0:
+        read.problem("modelMinReplicas", "0", "1-10 with serving seldon (scale-to-zero needs Knative, i.e. kserve)", 1)
     vm = _vm_settings(read, public_ipv4 or host.public_ipv4) if target in VM_TARGETS else None
     environment = os.environ if environ is None else environ
     gcp = _gcp_settings(read, provider_config or {}, environment) if target is Target.GCP else None
@@ -516,6 +523,17 @@ def _keys_of_other_targets(read: _Reader, target: Target) -> None:
             read.problems.append(
                 f"{key}: got {str(read.raw[key])!r}, but it applies to target {names} only and this stack's "
                 f"target is {target.value}; allowed: unset on {target.value} stacks. Fix: pulumi config rm {key}"
+            )
+
+
+def _keys_of_other_serving(read: _Reader, serving: Serving) -> None:
+    for key in sorted(set(read.raw) & set(KEY_SERVING)):
+        stacks = KEY_SERVING[key]
+        if serving not in stacks:
+            names = ", ".join(sorted(s.value for s in stacks))
+            read.problems.append(
+                f"{key}: got {str(read.raw[key])!r}, but it applies to serving {names} only and this stack's "
+                f"serving is {serving.value}; allowed: unset on {serving.value} stacks. Fix: pulumi config rm {key}"
             )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 AMD64_ARM64 = frozenset({"amd64", "arm64"})
+AMD64_ONLY = frozenset({"amd64"})
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,39 @@ KSERVE_RUNTIME_CONFIGS = Chart(
     ),
 )
 
+# --- Seldon Core v1 (serving: seldon) -----------------------------------------------------------
+# Rule: v1.17.1 is the last Apache-2.0 release (v1.18.x is BSL 1.1: LICENSE@v1.18.2). Every object
+# its chart renders uses an API Kubernetes 1.33 serves (apiextensions/v1 CRDs, admissionregistration/v1
+# webhook, apps/v1, rbac/v1, cert-manager.io/v1), and the operator's VirtualService and
+# DestinationRule are networking.istio.io/v1alpha3, which Istio 1.27 still serves. The SeldonDeployment
+# CRD is byte-identical at v1.17.1 and v1.18.2 (../shared/schemas/README.md).
+SELDON_VERSION = "1.17.1"
+_SELDON_SOURCE = "https://github.com/SeldonIO/seldon-core/releases/tag/v1.17.1"
+# Neither Makefile nor workflow at the tag builds for more than the build machine's platform.
+_SELDON_ARCHITECTURES = (
+    "SeldonIO/seldon-core operator/Makefile and executor/Makefile@v1.17.1: a plain `docker build`, "
+    "no --platform (amd64 only, as far as the build files show)"
+)
+SELDON_EXECUTOR = Image(
+    "docker.io/seldonio/seldon-core-executor", SELDON_VERSION, AMD64_ONLY, _SELDON_ARCHITECTURES
+)
+SELDON_CORE_OPERATOR = Chart(
+    "seldon-core-operator",
+    SELDON_VERSION,
+    repo="https://storage.googleapis.com/seldon-charts",
+    source=_SELDON_SOURCE,
+    rule="The last Apache-2.0 release of Seldon Core v1; needs Istio's CRDs and, with "
+    "certManager.enabled, cert-manager for its webhook certificate.",
+    images=(
+        Image("docker.io/seldonio/seldon-core-operator", SELDON_VERSION, AMD64_ONLY, _SELDON_ARCHITECTURES),
+        # Injected into every SeldonDeployment's pod as its service orchestrator.
+        SELDON_EXECUTOR,
+    ),
+)
+SELDON_SERVER_IMPLEMENTATION = "KSERVE_SKLEARN_SERVER"
+"""The name servebox registers KServe's sklearn server under in the chart's predictor_servers."""
+
+
 # --- Model runtime -----------------------------------------------------------------------------
 # The sample model is served by KServe's own scikit-learn server, the `kserve-sklearnserver`
 # ClusterServingRuntime above, with V1 and V2 on one port. Rule: a pickle loads only with the
@@ -331,40 +365,41 @@ MINIO = Image(
 PAUSE = Image("registry.k8s.io/pause", "3.10", AMD64_ARM64, "kubernetes/kubernetes build/pause/Makefile (TAG 3.10): ALL_ARCH.linux = amd64 arm arm64 ppc64le s390x")
 
 
-def charts() -> tuple[Chart, ...]:
-    """Every chart the platform installs."""
-    return (
-        CERT_MANAGER,
-        ISTIO_BASE,
-        ISTIOD,
-        ISTIO_GATEWAY,
-        KNATIVE_OPERATOR,
-        KSERVE_CRD,
-        KSERVE_RESOURCES,
-        KSERVE_RUNTIME_CONFIGS,
-    )
+def charts(serving: str = "kserve") -> tuple[Chart, ...]:
+    """Every chart the platform installs for `serving` (kserve or seldon)."""
+    common = (CERT_MANAGER, ISTIO_BASE, ISTIOD, ISTIO_GATEWAY)
+    if serving == "seldon":
+        return (*common, SELDON_CORE_OPERATOR)
+    return (*common, KNATIVE_OPERATOR, KSERVE_CRD, KSERVE_RESOURCES, KSERVE_RUNTIME_CONFIGS)
 
 
-def images() -> tuple[Image, ...]:
+def images(serving: str = "kserve") -> tuple[Image, ...]:
     """The images a kind stack pulls by tag, for the architecture preflight and for mirroring.
 
     That is every chart's images (the served runtimes' too: a model of that format pulls its
-    image), MinIO and the node image. Knative's own images are not here: the operator pulls them
-    by digest from its bundled manifests (gcr.io/knative-releases, multi-arch for every release).
+    image), MinIO and the node image; with Seldon, KServe's sklearn server and storage initializer
+    as well, which serve and fetch the model there too. Knative's own images are not here: the
+    operator pulls them by digest from its bundled manifests (gcr.io/knative-releases, multi-arch).
     """
-    return (KIND_NODE, *(image for chart in charts() for image in chart.images), MINIO)
+    model = (SKLEARN_SERVER, KSERVE_RESOURCES.images[1]) if serving == "seldon" else ()
+    return (KIND_NODE, *(image for chart in charts(serving) for image in chart.images), *model, MINIO)
 
 
-def summary(on_vm: bool = False) -> dict[str, str]:
-    """The `versions` stack output: what this stack runs, by component (k3s on VMs, kind's node locally)."""
+def summary(on_vm: bool = False, serving: str = "kserve") -> dict[str, str]:
+    """The `versions` stack output: what this stack runs, by component (k3s on VMs, kind's node
+    locally; Seldon Core or Knative and KServe)."""
     cluster = {"k3s": K3S.version} if on_vm else {"kind_node_image": KIND_NODE.ref}
+    stack = (
+        {"seldon_core": SELDON_VERSION}
+        if serving == "seldon"
+        else {"knative_serving": KNATIVE_VERSION, "kserve": KSERVE_VERSION}
+    )
     return {
         "kubernetes": K3S.kubernetes_version if on_vm else KUBERNETES_VERSION,
         **cluster,
         "cert_manager": CERT_MANAGER_VERSION,
         "istio": ISTIO_VERSION,
-        "knative_serving": KNATIVE_VERSION,
-        "kserve": KSERVE_VERSION,
+        **stack,
         "model_runtime": SKLEARN_SERVER.ref,
         "scikit_learn": SKLEARN_VERSION,
         **({} if on_vm else {"minio": MINIO.ref}),

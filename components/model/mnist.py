@@ -1,11 +1,11 @@
-"""The sample MNIST model: uploaded to the private store, served by KServe, proven by a prediction.
+"""The sample MNIST model: uploaded to the private store, served by KServe (or Seldon Core), proven by a prediction.
 
 Needs the platform (KServe's webhook serving and runtimes installed, the ingress gateway ready) and
 a store (components/storage/base.py; which one is not this module's business). Creates the model
 namespace, the predictor's identity (a ServiceAccount that lists the store's read-only Secret where
 the store has keys, and nothing where the node reads keyless) and the
 InferenceService on KServe's own sklearn server (components/model/runtime.py), awaited until
-Ready. Last, a command sends held-out digits through the published endpoint from where the user
+Ready; with Seldon, a SeldonDeployment on the same server image (components/model/seldon.py). Last, a command sends held-out digits through the published endpoint from where the user
 stands and fails the update when the answers are wrong.
 https://kserve.github.io/website/docs/model-serving/storage/
 """
@@ -21,9 +21,9 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from components import kube
-from components.config import DeploymentMode, ModelSettings, SmokeTestSettings
+from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestSettings
 from components.local import PROJECT_DIR, project_python
-from components.model import runtime
+from components.model import runtime, seldon
 from components.model.artifact import Artifact
 from components.naming import component_type, standard_labels
 from components.platform.kserve import model_host
@@ -78,14 +78,16 @@ class Endpoint:
     """http://<host>[:port] — resolves to the ingress with no DNS setup (sslip.io)."""
     ingress_url: str
     """http://<ingress ip>:<port>: the same gateway by address, for use with the Host header."""
+    path_prefix: str = ""
+    """What the serving stack routes before the protocol's path (Seldon: /seldon/<ns>/<name>)."""
 
     def infer_url(self, model_name: str) -> str:
         """The Open Inference Protocol (V2) URL."""
-        return f"{self.base_url}{inference_path('v2', model_name)}"
+        return f"{self.base_url}{self.path_prefix}{inference_path('v2', model_name)}"
 
     def predict_url(self, model_name: str) -> str:
         """The KServe V1 URL."""
-        return f"{self.base_url}{inference_path('v1', model_name)}"
+        return f"{self.base_url}{self.path_prefix}{inference_path('v1', model_name)}"
 
 
 def inference_path(protocol: str, model_name: str) -> str:
@@ -93,14 +95,18 @@ def inference_path(protocol: str, model_name: str) -> str:
     return f"/v2/models/{model_name}/infer" if protocol == "v2" else f"/v1/models/{model_name}:predict"
 
 
-def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int) -> Endpoint:
+def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int, path_prefix: str = "") -> Endpoint:
     """The model's endpoint behind an ingress at ingress_ip:ingress_port."""
     host = model_host(name, namespace, ingress_ip)
     port = "" if ingress_port == 80 else f":{ingress_port}"
-    return Endpoint(host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_ip}{port}")
+    return Endpoint(
+        host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_ip}{port}", path_prefix=path_prefix
+    )
 
 
-def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSettings, timeout_seconds: int) -> str:
+def smoke_test_command(
+    endpoint: Endpoint, model_name: str, smoke: SmokeTestSettings, timeout_seconds: int, protocol: str = runtime.PROTOCOL
+) -> str:
     """The last step of `pulumi up`: real digits through the published endpoint.
 
     It calls the ingress by address with the Host header, so a resolver that refuses to answer
@@ -111,9 +117,9 @@ def smoke_test_command(endpoint: Endpoint, model_name: str, smoke: SmokeTestSett
             project_python(),
             "scripts/smoke_test.py",
             "--url",
-            f"{endpoint.ingress_url}{inference_path(runtime.PROTOCOL, model_name)}",
+            f"{endpoint.ingress_url}{endpoint.path_prefix}{inference_path(protocol, model_name)}",
             "--protocol",
-            runtime.PROTOCOL,
+            protocol,
             "--host-header",
             endpoint.host,
             "--count",
@@ -136,7 +142,7 @@ def curl_command(endpoint: Endpoint, model_name: str, digit_request: dict) -> st
             "Content-Type: application/json",
             "-H",
             f"Host: {endpoint.host}",
-            f"{endpoint.ingress_url}{inference_path('v2', model_name)}",
+            f"{endpoint.ingress_url}{endpoint.path_prefix}{inference_path('v2', model_name)}",
             "-d",
             json.dumps(digit_request, separators=(",", ":")),
         ]
@@ -149,6 +155,8 @@ class MnistModelArgs:
 
     settings: ModelSettings
     """Name, namespace, replicas and resources (from config)."""
+    serving: Serving
+    """KServe (an InferenceService) or Seldon Core (a SeldonDeployment)."""
     deployment_mode: DeploymentMode
     """KServe mode; decides the InferenceService annotation."""
     artifact: Artifact
@@ -160,7 +168,7 @@ class MnistModelArgs:
     ingress_port: pulumi.Input[int]
     """HTTP port of the ingress gateway as users reach it."""
     serving_ready: pulumi.Resource
-    """KServe with its webhook serving and runtimes installed."""
+    """The serving stack's webhook serving (and KServe's runtimes installed)."""
     ingress_gateway: pulumi.Resource
     """The ingress gateway release; the smoke test goes through it."""
     smoke_test: SmokeTestSettings
@@ -176,8 +184,8 @@ class MnistModel(pulumi.ComponentResource):
     """Where the model answers."""
     infer_url: pulumi.Output[str]
     """V2 inference URL (resolves with no DNS setup)."""
-    predict_url: pulumi.Output[str]
-    """V1 predict URL (the same server, the same port)."""
+    predict_url: pulumi.Output[str | None]
+    """V1 predict URL (the same server, the same port); None with Seldon, whose executor does not route V1."""
     protocol: str
     """The model's own protocol (its protocolVersion): what clients speak unless told otherwise."""
     curl: pulumi.Output[str]
@@ -196,17 +204,22 @@ class MnistModel(pulumi.ComponentResource):
         stored = args.store.upload(
             f"{name}-upload", str(args.artifact.model_path), f"mnist/{args.artifact.key[:16]}/model.joblib", self
         )
+        on_seldon = args.serving is Serving.SELDON
         credentials = None
-        if args.store.predictor_credentials is not None:
+        keys = args.store.predictor_credentials
+        if keys is not None:
+            # KServe's injector reads the keys and the store's annotations from a Secret the
+            # ServiceAccount lists; Seldon's operator hands a Secret of environment variables to the
+            # storage initializer by name.
             credentials = k8s.core.v1.Secret(
                 f"{name}-storage-credentials",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=f"{model.name}-storage",
                     namespace=ns.metadata.name,
                     labels=standard_labels("mnist"),
-                    annotations=args.store.predictor_credentials.annotations,
+                    annotations=None if on_seldon else keys.annotations,
                 ),
-                string_data=args.store.predictor_credentials.data,
+                string_data=keys.environment if on_seldon else keys.data,
                 opts=child,
             )
         # The predictor's identity: read access to the one bucket, through that Secret or through the
@@ -216,46 +229,69 @@ class MnistModel(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=f"{model.name}-predictor", namespace=ns.metadata.name, labels=standard_labels("mnist")
             ),
-            secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)] if credentials else None,
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)]
+            if credentials and not on_seldon
+            else None,
             automount_service_account_token=False,
             opts=child,
         )
-        manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
-            lambda values: inference_service(model, args.deployment_mode, values[0], values[1])
-        )
-        isvc = kube.custom_resource(
-            f"{name}-isvc",
-            manifest,
-            api_version="serving.kserve.io/v1beta1",
-            kind="InferenceService",
-            namespace=ns.metadata.name,
-            opts=pulumi.ResourceOptions.merge(
-                kube.after(child, args.serving_ready, stored.resource, credentials),
-                pulumi.ResourceOptions(
-                    custom_timeouts=pulumi.CustomTimeouts(
-                        create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s"
-                    )
-                ),
+        awaited = pulumi.ResourceOptions.merge(
+            kube.after(child, args.serving_ready, stored.resource, credentials),
+            pulumi.ResourceOptions(
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.timeout_seconds}s", update=f"{args.timeout_seconds}s")
             ),
         )
+        if on_seldon:
+            secret_name = f"{model.name}-storage" if credentials else None
+            manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
+                lambda values: seldon.seldon_deployment(model, values[0], values[1], secret_name)
+            )
+            served = kube.custom_resource(
+                f"{name}-sdep",
+                manifest,
+                api_version="machinelearning.seldon.io/v1",
+                kind="SeldonDeployment",
+                namespace=ns.metadata.name,
+                opts=awaited,
+            )
+            prefix = seldon.path_prefix(model.name, model.namespace)
+            protocol = seldon.PROTOCOL
+            definition = seldon.seldon_deployment(model, "", "", secret_name)
+        else:
+            manifest = pulumi.Output.all(stored.uri, account.metadata.name).apply(
+                lambda values: inference_service(model, args.deployment_mode, values[0], values[1])
+            )
+            served = kube.custom_resource(
+                f"{name}-isvc",
+                manifest,
+                api_version="serving.kserve.io/v1beta1",
+                kind="InferenceService",
+                namespace=ns.metadata.name,
+                opts=awaited,
+            )
+            prefix = ""
+            protocol = runtime.PROTOCOL
+            definition = inference_service(model, args.deployment_mode, "", "")
 
         self.endpoint = pulumi.Output.all(args.ingress_ip, args.ingress_port).apply(
-            lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]))
+            lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), prefix)
         )
         self.infer_url = self.endpoint.apply(lambda e: e.infer_url(model.name))
-        self.predict_url = self.endpoint.apply(lambda e: e.predict_url(model.name))
-        self.protocol = runtime.PROTOCOL
+        self.predict_url = (
+            pulumi.Output.from_input(None) if on_seldon else self.endpoint.apply(lambda e: e.predict_url(model.name))
+        )
+        self.protocol = protocol
         self.curl = self.endpoint.apply(lambda e: curl_command(e, model.name, args.artifact.sample_request))
         if args.smoke_test.digits:
             command.local.Command(
                 f"{name}-smoke-test",
                 create=self.endpoint.apply(
-                    lambda e: smoke_test_command(e, model.name, args.smoke_test, args.timeout_seconds)
+                    lambda e: smoke_test_command(e, model.name, args.smoke_test, args.timeout_seconds, protocol)
                 ),
                 dir=str(PROJECT_DIR),
                 # Runs again whenever what is served changes; otherwise once.
-                triggers=[stored.uri, json.dumps(inference_service(model, args.deployment_mode, "", ""), sort_keys=True)],
-                opts=kube.after(child, isvc, args.ingress_gateway),
+                triggers=[stored.uri, json.dumps(definition, sort_keys=True)],
+                opts=kube.after(child, served, args.ingress_gateway),
             )
         self.model_uri = stored.uri
         self.service_account = account.metadata.name

@@ -101,7 +101,7 @@ def wait_until_served(
                 f"the webhook behind Service {service} did not admit a dry-run {kind} within "
                 f"{timeout_seconds:.0f}s ({attempt} attempts; {endpoints} ready endpoint(s)). Last answer: "
                 f"HTTP {answer.status}: {answer.message}. Check `kubectl -n {namespace} get pods,endpoints` "
-                f"and `kubectl -n {namespace} logs deploy/kserve-controller-manager`."
+                f"and the logs of the webhook's Deployment there (`kubectl -n {namespace} get deploy`)."
             )
         log(f"webhook for {kind} not serving yet (attempt {attempt}: HTTP {answer.status}); retrying in {delay:.0f}s")
         sleep(delay)

@@ -33,6 +33,10 @@ class PredictorCredentials:
     """The Secret's data; always a Pulumi secret."""
     annotations: dict[str, str]
     """How the storage initializer reaches the store (KServe's serving.kserve.io/s3-* keys)."""
+    environment: pulumi.Output[dict[str, str]]
+    """The same, as the environment of an init container that reads the store (what KServe's
+    injector derives from data and annotations; Seldon passes a Secret of it by `envSecretRefName`).
+    Always a Pulumi secret."""
 
 
 class ModelStore(Protocol):

@@ -61,6 +61,18 @@ def storage_annotations(endpoint: str) -> dict[str, str]:
     }
 
 
+def storage_environment(endpoint: str) -> dict[str, str]:
+    """The environment KServe's storage initializer reads MinIO with (beside the key pair): what
+    KServe's injector derives from storage_annotations (pkg/credentials/s3/utils.go@v0.20.0)."""
+    return {
+        "S3_USE_HTTPS": "0",
+        "S3_ENDPOINT": endpoint,
+        "AWS_ENDPOINT_URL": f"http://{endpoint}",
+        "S3_VERIFY_SSL": "0",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
 @dataclass(frozen=True)
 class MinioStoreArgs:
     """Inputs of the MinIO model store."""
@@ -208,13 +220,13 @@ class MinioStore(pulumi.ComponentResource):
         self.reader_secret_key = reader_key
         # The key names are those kserve-resources configures for S3 secrets (values.yaml@v0.20.0,
         # kserve.storage.s3.accessKeyIdName / secretAccessKeyName).
+        keys = pulumi.Output.all(reader.name, reader_key).apply(
+            lambda pair: {"AWS_ACCESS_KEY_ID": pair[0], "AWS_SECRET_ACCESS_KEY": pair[1]}
+        )
         self.predictor_credentials = PredictorCredentials(
-            data=pulumi.Output.secret(
-                pulumi.Output.all(reader.name, reader_key).apply(
-                    lambda keys: {"AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1]}
-                )
-            ),
+            data=pulumi.Output.secret(keys),
             annotations=storage_annotations(self.endpoint_in_cluster),
+            environment=pulumi.Output.secret(keys.apply(lambda pair: {**pair, **storage_environment(self.endpoint_in_cluster)})),
         )
         self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
 

@@ -36,12 +36,13 @@ BAD = [
     ({"target": "KIND"}, f"target: got 'KIND'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": ""}, f"target: got ''; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     (
-        {"serving": "seldon"},
-        "serving: got 'seldon'; allowed: kserve (seldon: planned, not built yet). Fix: pulumi config set serving kserve",
+        {"serving": "seldon", "deploymentMode": "standard"},
+        "deploymentMode: got 'standard', but it applies to serving kserve only and this stack's serving is seldon; "
+        "allowed: unset on seldon stacks. Fix: pulumi config rm deploymentMode",
     ),
     (
         {"serving": "triton"},
-        "serving: got 'triton'; allowed: kserve (seldon: planned, not built yet). Fix: pulumi config set serving kserve",
+        "serving: got 'triton'; allowed: kserve, seldon. Fix: pulumi config set serving kserve",
     ),
     (
         {"deploymentMode": "serverless"},

@@ -98,7 +98,7 @@ def test_gives_up_at_the_time_limit_naming_service_endpoints_and_last_answer():
     assert str(error.value) == (
         "the webhook behind Service kserve/kserve-webhook-server-service did not admit a dry-run "
         f"ClusterServingRuntime within 30s (6 attempts; 0 ready endpoint(s)). Last answer: HTTP 500: {REFUSED.message}. "
-        "Check `kubectl -n kserve get pods,endpoints` and `kubectl -n kserve logs deploy/kserve-controller-manager`."
+        "Check `kubectl -n kserve get pods,endpoints` and the logs of the webhook's Deployment there (`kubectl -n kserve get deploy`)."
     )
     assert cluster.calls[-1] == ("endpoints", "kserve/kserve-webhook-server-service")
 
