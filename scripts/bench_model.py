@@ -76,17 +76,34 @@ def runtime_server_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("kserve", "kserve_storage"))
 
 
-def server_command(model_dir: Path, model_name: str, http_port: int) -> list[str]:
-    """The container's command line, as the ClusterServingRuntime builds it, on this interpreter."""
-    runtime = train_mnist.load_repo_module(RUNTIME_MODULE)
-    return [sys.executable, str(SERVER_SCRIPT), *runtime.server_arguments(model_name, str(model_dir), http_port)]
+def server_command(
+    model_dir: Path, model_name: str, http_port: int, arguments: list[str] | None = None
+) -> list[str]:
+    """The container's command line on this interpreter: the ClusterServingRuntime's arguments, or
+    `arguments` as another stack gives them (Seldon's container args), with the two values that
+    differ here put in: the model directory and a free port."""
+    if arguments is None:
+        runtime = train_mnist.load_repo_module(RUNTIME_MODULE)
+        arguments = runtime.server_arguments(model_name, str(model_dir), http_port)
+    local = {"--model_dir": str(model_dir), "--http_port": str(http_port)}
+    arguments = [
+        f"{flag}={local[flag]}" if flag in local else argument
+        for argument in arguments
+        for flag in [argument.split("=", 1)[0]]
+    ]
+    return [sys.executable, str(SERVER_SCRIPT), *arguments]
 
 
 @contextlib.contextmanager
 def local_model_server(
-    model_dir: Path, *, model_name: str = mnist_client.DEFAULT_MODEL_NAME, startup_timeout: float = STARTUP_TIMEOUT
+    model_dir: Path,
+    *,
+    model_name: str = mnist_client.DEFAULT_MODEL_NAME,
+    startup_timeout: float = STARTUP_TIMEOUT,
+    arguments: list[str] | None = None,
 ) -> Iterator[LocalServer]:
-    """Serve model_dir on a free 127.0.0.1 port until the model is ready; stop the server on exit."""
+    """Serve model_dir on a free 127.0.0.1 port until the model is ready; stop the server on exit.
+    `arguments` are the container's own where a stack sets them (server_command says what changes)."""
     if not runtime_server_available():
         raise RuntimeError(
             "KServe's server library is not installed here; install the project's test requirements "
@@ -100,7 +117,7 @@ def local_model_server(
         env = {key: value for key, value in os.environ.items() if key != "PREDICT_PROBA"}
         with server.log_path.open("wb") as log:
             process = subprocess.Popen(
-                server_command(model_dir, model_name, port),
+                server_command(model_dir, model_name, port, arguments),
                 cwd=work_dir,
                 env=env,
                 stdout=log,

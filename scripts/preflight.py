@@ -13,7 +13,7 @@ provider finds them, and `gcp:project` or `aws:region`; not Docker or kind. A ki
 2. a running Docker daemon (`docker info`);
 3. the CPUs, memory and disk Docker has;
 4. Linux inotify limits, when the Docker engine runs on this Linux machine;
-5. that every image the stack pulls (versions.images()) is built for Docker's CPU architecture;
+5. that every image the stack pulls (versions.images(its serving)) is built for Docker's CPU architecture;
 6. that each of the stack's host ports (HOST_PORT_KEYS: kindHostPort for the ingress,
    kindStoreHostPort for the model store's S3 API) is free on 127.0.0.1 or already held by this
    stack's cluster, and that the two differ.
@@ -155,6 +155,8 @@ class HostFacts:
     """The stack's host ports by config key (HOST_PORT_KEYS); a missing key counts as unreadable."""
     target: str = "kind"
     """The stack's target, from its config file (default kind)."""
+    serving: str = "kserve"
+    """The stack's serving stack, from its config file (default kserve): what images it pulls."""
     gcp: GcpFacts | None = None
     """What a gcp stack needs from the machine; None on other targets."""
     aws: AwsFacts | None = None
@@ -520,7 +522,7 @@ def check_architecture(facts: HostFacts, images: Iterable[versions.Image] | None
         return _not_checked(name)
     raw = str(facts.docker_info.get("Architecture", ""))
     arch = docker_arch(raw)
-    pulled = tuple(versions.images() if images is None else images)  # called now: picks up new images
+    pulled = tuple(versions.images(facts.serving) if images is None else images)  # called now: picks up new images
     missing = [image for image in pulled if arch not in image.architectures]
     if missing:
         listed = "; ".join(f"{image.ref} ({', '.join(sorted(image.architectures))})" for image in missing)
@@ -727,12 +729,16 @@ def stack_settings(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
+def stack_value(stack: str, key: str, stacks_dir: Path = STACKS_DIR) -> str:
+    """The stack's `key` (its config file, else the Pulumi.yaml default)."""
+    settings = stack_settings(stack, stacks_dir)
+    value = settings.get(f"{config.project_name()}:{key}", settings.get(key))
+    return str(value if value is not None else config.config_schema()[key].default)
+
+
 def stack_target(stack: str, stacks_dir: Path = STACKS_DIR) -> str:
     """The stack's `target` (its config file, else the Pulumi.yaml default)."""
-    settings = stack_settings(stack, stacks_dir)
-    project = config.project_name()
-    value = settings.get(f"{project}:target", settings.get("target"))
-    return str(value if value is not None else config.config_schema()["target"].default)
+    return stack_value(stack, "target", stacks_dir)
 
 
 def gcp_credentials(environ: Mapping[str, str], home: Path, stack_config: Mapping[str, Any]) -> tuple[str, str]:
@@ -939,6 +945,7 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
         host_os=host_os,
         host_arch=docker_arch(platform.machine()),
         hostname=hostname,
+        serving=stack_value(stack, "serving", STACKS_DIR),
         tools=tools,
         docker_info=info,
         docker_error=docker_error,

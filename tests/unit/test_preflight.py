@@ -23,6 +23,7 @@ from scripts import preflight as pf
 REPO = Path(__file__).resolve().parents[2]
 GIB = 2**30
 PINNED_IMAGES = versions.images()
+REAL_IMAGES = versions.images  # before the autouse fixture below pins a fake
 AMD64_ONLY = Image("example.io/model-runtime", "1.0", frozenset({"amd64"}), "a test fact")
 BOTH = Image("example.io/controller", "2.0", versions.AMD64_ARM64, "a test fact", digest="sha256:feed")
 
@@ -33,7 +34,7 @@ def pins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(versions, "KIND_MIN_CLI_VERSION", "0.32.0")
     monkeypatch.setattr(versions, "KUBERNETES_VERSION", "1.33.12")
     monkeypatch.setattr(versions, "KIND_NODE", Image("kindest/node", "v1.33.12", versions.AMD64_ARM64, "a test fact", digest="sha256:abc"))
-    monkeypatch.setattr(versions, "images", lambda: (BOTH,))
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": (BOTH,))
 
 
 def info(**overrides: Any) -> dict[str, Any]:
@@ -508,7 +509,7 @@ def test_inotify(limits: dict[str, int] | None, status: str, message: str, hint:
 def test_architecture_names_every_image_without_a_build(
     monkeypatch: pytest.MonkeyPatch, docker_architecture: str, status: str, message: str
 ) -> None:
-    monkeypatch.setattr(versions, "images", lambda: (BOTH, AMD64_ONLY))
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": (BOTH, AMD64_ONLY))
     check = pf.check_architecture(facts(docker_info=info(Architecture=docker_architecture)))
     assert (check.status, check.message) == (status, message)
     if status == "FAIL":
@@ -520,7 +521,7 @@ def test_architecture_names_every_image_without_a_build(
 
 def test_architecture_lists_several_missing_images(monkeypatch: pytest.MonkeyPatch) -> None:
     other = Image("example.io/ppc-tool", "3", frozenset({"amd64", "ppc64le"}), "a test fact")
-    monkeypatch.setattr(versions, "images", lambda: (AMD64_ONLY, BOTH, other))
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": (AMD64_ONLY, BOTH, other))
     check = pf.check_architecture(facts(docker_info=info(**DESKTOP)))
     assert check.message == (
         "Docker runs linux/arm64 (aarch64), but 2 images the stack pulls have no linux/arm64 build: "
@@ -531,9 +532,9 @@ def test_architecture_lists_several_missing_images(monkeypatch: pytest.MonkeyPat
 
 def test_architecture_checks_what_versions_images_returns_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # The pinned set today, then that set plus an image added later: both are seen without a change here.
-    monkeypatch.setattr(versions, "images", lambda: PINNED_IMAGES)
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": PINNED_IMAGES)
     assert pf.check_architecture(facts()).message == f"all {len(PINNED_IMAGES)} images publish linux/amd64"
-    monkeypatch.setattr(versions, "images", lambda: (*PINNED_IMAGES, AMD64_ONLY))
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": (*PINNED_IMAGES, AMD64_ONLY))
     check = pf.check_architecture(facts(docker_info=info(Architecture="arm64")))
     assert (check.status, check.message.endswith("example.io/model-runtime:1.0 (amd64)")) == ("FAIL", True)
 
@@ -579,7 +580,7 @@ def test_every_pinned_image_records_amd64_and_arm64_with_its_source(image: Image
 def test_preflight_passes_the_real_pins_on_amd64_and_on_apple_silicon(
     monkeypatch: pytest.MonkeyPatch, docker_architecture: str, arch: str
 ) -> None:
-    monkeypatch.setattr(versions, "images", lambda: PINNED_IMAGES)
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": PINNED_IMAGES)
     check = pf.check_architecture(facts(docker_info=info(Architecture=docker_architecture)))
     assert (check.status, check.message) == ("OK", f"all {len(PINNED_IMAGES)} images publish linux/{arch}")
 
@@ -587,7 +588,7 @@ def test_preflight_passes_the_real_pins_on_amd64_and_on_apple_silicon(
 def test_preflight_would_stop_an_arm64_machine_on_an_amd64_only_pin(monkeypatch: pytest.MonkeyPatch) -> None:
     amd64_sklearn = Image("docker.io/kserve/sklearnserver", "v0.20.0", frozenset({"amd64"}), "a test fact")
     pins = tuple(amd64_sklearn if i.repository == amd64_sklearn.repository else i for i in PINNED_IMAGES)
-    monkeypatch.setattr(versions, "images", lambda: pins)
+    monkeypatch.setattr(versions, "images", lambda serving="kserve": pins)
     check = pf.check_architecture(facts(docker_info=info(**DESKTOP)))
     assert check.status == "FAIL"
     assert check.message.endswith("1 image the stack pulls has no linux/arm64 build: docker.io/kserve/sklearnserver:v0.20.0 (amd64)")
@@ -1060,3 +1061,24 @@ def test_the_region_comes_from_the_stack_then_the_environment() -> None:
 
 def test_the_shipped_aws_stack_is_an_aws_stack() -> None:
     assert pf.stack_target("aws") == "aws"
+
+
+def test_a_seldon_stack_is_checked_for_seldons_images_and_stops_apple_silicon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(versions, "images", REAL_IMAGES)
+    seldon = pf.HostFacts(
+        stack="kind", host_os="darwin", host_arch="arm64", hostname="laptop", docker_info=info(**DESKTOP), serving="seldon"
+    )
+    check = pf.check_architecture(seldon)
+    assert check.status == "FAIL"
+    assert check.message == (
+        "Docker runs linux/arm64 (aarch64), but 2 images the stack pulls have no linux/arm64 build: "
+        "docker.io/seldonio/seldon-core-operator:1.17.1 (amd64); docker.io/seldonio/seldon-core-executor:1.17.1 (amd64)"
+    )
+    kserve = pf.HostFacts(stack="kind", host_os="darwin", host_arch="arm64", hostname="laptop", docker_info=info(**DESKTOP))
+    assert pf.check_architecture(kserve).status == "OK"
+
+
+def test_the_stacks_serving_is_read_from_its_config_file(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  servebox:serving: seldon\n")
+    assert pf.stack_value("s", "serving", tmp_path) == "seldon"
+    assert pf.stack_value("absent", "serving", tmp_path) == "kserve"
