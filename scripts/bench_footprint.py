@@ -65,7 +65,8 @@ from components.cluster.base import IngressExposure
 from components.config import DeploymentMode, config_schema, cpu_millicores, memory_bytes, parse_settings, project_name
 from components.model import mnist
 from components.naming import component_type
-from components.platform import cert_manager, istio, knative, kserve
+from components.platform import cert_manager, istio, knative, kserve, seldon
+from components.model import seldon as seldon_model
 from components.storage import minio
 
 MODES = (DeploymentMode.KNATIVE, DeploymentMode.STANDARD)
@@ -210,6 +211,7 @@ FACTS_READ_AT = {
     "istio": ("1.27.1", versions.ISTIO_VERSION),
     "knative": ("1.21.1", versions.KNATIVE_VERSION),
     "kserve": ("v0.20.0", versions.KSERVE_VERSION),
+    "seldon": ("1.17.1", versions.SELDON_VERSION),
 }
 
 _CERT_MANAGER = "cert-manager/cert-manager:deploy/charts/cert-manager/values.yaml@v1.17.0"
@@ -411,6 +413,49 @@ def vm_footprint(mode: DeploymentMode, workloads: Iterable[Workload] = WORKLOADS
     return vm_headroom(GCP_DEFAULT_MACHINE_TYPE, figures["total"], figures["model"])
 
 
+# --- Seldon Core (serving: seldon) -------------------------------------------------------------
+# seldon-core-operator 1.17.1 sets requests as flat keys (manager.cpuRequest, executor.resources.*),
+# read here from values.yaml at the tag; the executor runs in every model pod, so it counts there.
+_SELDON = "SeldonIO/seldon-core:helm-charts/seldon-core-operator/values.yaml@v1.17.1"
+SELDON_MANAGER_DEFAULT = Requests("100m", "200Mi")
+SELDON_EXECUTOR_DEFAULT = Requests("500m", "512Mi")
+
+
+def _flat(block: Mapping[str, Any]) -> Requests:
+    return Requests(block.get("cpuRequest"), block.get("memoryRequest"))
+
+
+def seldon_footprint(workloads: Iterable[Workload] = WORKLOADS) -> dict[str, Any]:
+    """The platform with Seldon (cert-manager, Istio, the operator, MinIO on kind) and the sample
+    model's pod (KServe's sklearn server and Seldon's executor)."""
+    values = seldon.operator_values()
+    common = [w for w in workloads if w.component in ("cert-manager", "istio", "store") and w.kind == "Deployment"]
+    manager = effective(_flat(values["manager"]), SELDON_MANAGER_DEFAULT)
+    executor = effective(_flat(values["executor"]["resources"]), SELDON_EXECUTOR_DEFAULT)
+    (container,) = seldon_model.seldon_deployment(SAMPLE_MODEL, "", "", None)["spec"]["predictors"][0][
+        "componentSpecs"
+    ][0]["spec"]["containers"]
+    predictor = Requests.of(container["resources"])
+    platform = total([*(w.effective(DeploymentMode.KNATIVE) for w in common), manager])
+    return {
+        "manager": manager,
+        "executor": executor,
+        "executor_chart_default": SELDON_EXECUTOR_DEFAULT,
+        "predictor": predictor,
+        "platform": platform,
+        "model": total([predictor, executor]),
+        "source": _SELDON,
+    }
+
+
+def seldon_chain() -> dict[str, Any]:
+    """The chains of the program with serving: seldon, under mocks."""
+    from tests.harness import run_program
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return chains(run_program({"serving": "seldon"}))
+
+
 # --- Readiness waits ---------------------------------------------------------------------------
 RELEASE = "kubernetes:helm.sh/v3:Release"
 COMMAND = "command:local:Command"
@@ -590,7 +635,15 @@ def report(figures: dict[DeploymentMode, dict[str, Any]], waits: dict[Deployment
     vm = {
         mode.value: {part: sums(value) for part, value in vm_footprint(mode).items()} for mode in MODES
     }
+    seldon_figures = seldon_footprint()
+    seldon_chains = seldon_chain()
     return {
+        "seldon": {
+            **{key: sums(value) if isinstance(value, Sum) else requests(value) if isinstance(value, Requests) else value
+               for key, value in seldon_figures.items()},
+            "chain": {"length": len(seldon_chains["platform"]), "chain": seldon_chains["platform"]},
+            "chain_with_model": {"length": len(seldon_chains["with_model"] or []), "chain": seldon_chains["with_model"]},
+        },
         "versions": versions.summary(),
         "stale_facts": stale_facts(),
         "modes": modes,
@@ -717,6 +770,19 @@ def render_text(data: dict) -> str:
         )
     out("  (k3s's share: docs.k3s.io/reference/resource-profiling; allocatable: capacity less the kubelet's")
     out("  100Mi eviction threshold, as k3s reserves nothing by default)")
+    out("")
+    sd = data["seldon"]
+    out("With serving: seldon (cert-manager, Istio, the Seldon operator, MinIO on kind; no Knative or KServe):")
+    out(
+        f"  platform {sd['platform']['cpu_millicores']}m / {sd['platform']['memory_mib']} MiB "
+        f"(operator {sd['manager']['cpu']}/{sd['manager']['memory']}); the model's pod "
+        f"{sd['model']['cpu_millicores']}m / {sd['model']['memory_mib']} MiB = predictor "
+        f"{sd['predictor']['cpu']}/{sd['predictor']['memory']} + executor {sd['executor']['cpu']}/{sd['executor']['memory']} "
+        f"(the chart's executor default: {sd['executor_chart_default']['cpu']}/{sd['executor_chart_default']['memory']})"
+    )
+    out(f"  chain {sd['chain']['length']}: {' -> '.join(sd['chain']['chain'])}")
+    out(f"  with the model layer {sd['chain_with_model']['length']}: {' -> '.join(sd['chain_with_model']['chain'] or [])}")
+    out(f"  (Seldon defaults read from {sd['source']})")
     out("")
     out("Chart defaults read from:")
     for i, source in enumerate(sources, 1):

@@ -320,7 +320,7 @@ def json_report() -> dict:
 
 
 def test_json_has_the_figures(json_report):
-    assert set(json_report) == {"versions", "stale_facts", "modes", "vm"}
+    assert set(json_report) == {"versions", "stale_facts", "modes", "vm", "seldon"}
     assert json_report["vm"]["machine_type"] == "e2-standard-2"
     assert set(json_report["vm"]["modes"]["knative"]) == {"capacity", "allocatable", "k3s_own", "platform", "model", "headroom"}
     assert set(json_report["modes"]) == {"knative", "standard"}
@@ -436,3 +436,15 @@ def test_the_vm_footprint_leaves_out_the_store_and_uses_the_default_machine_type
 def test_the_aws_default_has_the_shape_the_gcp_default_has() -> None:
     assert bench.AWS_DEFAULT_INSTANCE_TYPE == "t3.large"
     assert bench.MACHINE_SHAPES["t3.large"] == bench.MACHINE_SHAPES[bench.GCP_DEFAULT_MACHINE_TYPE]
+
+
+def test_the_seldon_footprint_counts_the_operator_and_puts_the_executor_with_the_model() -> None:
+    figures = bench.seldon_footprint()
+    assert figures["manager"] == bench.Requests("50m", "128Mi")
+    assert figures["executor"] == bench.Requests("50m", "64Mi")
+    assert figures["model"] == bench.total([bench.Requests("100m", "256Mi"), bench.Requests("50m", "64Mi")])
+    kserve_free = [w for w in bench.WORKLOADS if w.component in ("knative", "kserve")]
+    assert kserve_free  # they exist in the kserve footprint, and none of them is counted here:
+    with_everything = bench.seldon_footprint(bench.WORKLOADS)["platform"]
+    without_them = bench.seldon_footprint([w for w in bench.WORKLOADS if w not in kserve_free])["platform"]
+    assert with_everything == without_them
