@@ -19,12 +19,11 @@ import pulumi_kubernetes as k8s
 
 from components import kube, versions
 from components.config import DeploymentMode
-from components.local import PROJECT_DIR, project_python
 from components.manifests import render
 from components.naming import component_type, sslip_domain, standard_labels
 from components.platform import helm
+from components.platform.readiness import webhook_ready
 from components.platform.istio import INGRESS_CLASS
-from components.platform.webhook_probe import KUBECONFIG_ENV
 
 NAMESPACE = "kserve"
 WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"
@@ -93,14 +92,6 @@ def webhook_probe_manifest() -> str:
     return render("kserve/webhook-probe.yaml", image=versions.PAUSE.ref)
 
 
-def probe_command(timeout_seconds: int) -> str:
-    """Shell command that runs the webhook probe with this project's Python."""
-    return (
-        f"{project_python()} -m components.platform.webhook_probe --plural clusterservingruntimes "
-        f"--service {WEBHOOK_SERVICE} --timeout {timeout_seconds}"
-    )
-
-
 @dataclass(frozen=True)
 class KServeArgs:
     """Inputs of the KServe install."""
@@ -157,12 +148,13 @@ class KServe(pulumi.ComponentResource):
             timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, crds, args.cert_manager, args.istio_crds, args.knative_serving),
         )
-        self.webhook_ready = command.local.Command(
+        self.webhook_ready = webhook_ready(
             f"{name}-webhook-ready",
-            create=probe_command(args.timeout_seconds),
-            stdin=webhook_probe_manifest(),
-            environment={KUBECONFIG_ENV: pulumi.Output.secret(args.kubeconfig)},
-            dir=str(PROJECT_DIR),
+            plural="clusterservingruntimes",
+            service=WEBHOOK_SERVICE,
+            manifest=webhook_probe_manifest(),
+            kubeconfig=args.kubeconfig,
+            timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, controller),
         )
         self.runtimes = helm.release(

@@ -20,12 +20,11 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from components import kube, versions
-from components.local import PROJECT_DIR, project_python
 from components.manifests import render
 from components.naming import component_type, standard_labels
 from components.platform import helm
+from components.platform.readiness import webhook_ready
 from components.platform import istio as istio_platform
-from components.platform.webhook_probe import KUBECONFIG_ENV
 
 NAMESPACE = "seldon-system"
 RELEASE = "seldon-core"
@@ -94,14 +93,6 @@ def webhook_probe_manifest() -> str:
     )
 
 
-def probe_command(timeout_seconds: int) -> str:
-    """Shell command that runs the webhook probe with this project's Python."""
-    return (
-        f"{project_python()} -m components.platform.webhook_probe --plural seldondeployments "
-        f"--service {WEBHOOK_SERVICE} --timeout {timeout_seconds}"
-    )
-
-
 @dataclass(frozen=True)
 class SeldonArgs:
     """Inputs of the Seldon Core install."""
@@ -147,12 +138,13 @@ class Seldon(pulumi.ComponentResource):
             timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, args.cert_manager, args.istio_crds),
         )
-        self.webhook_ready = command.local.Command(
+        self.webhook_ready = webhook_ready(
             f"{name}-webhook-ready",
-            create=probe_command(args.timeout_seconds),
-            stdin=webhook_probe_manifest(),
-            environment={KUBECONFIG_ENV: pulumi.Output.secret(args.kubeconfig)},
-            dir=str(PROJECT_DIR),
+            plural="seldondeployments",
+            service=WEBHOOK_SERVICE,
+            manifest=webhook_probe_manifest(),
+            kubeconfig=args.kubeconfig,
+            timeout_seconds=args.timeout_seconds,
             # Models come after this: the operator admits them and the Gateway routes to them.
             opts=kube.after(child, self.operator, routes),
         )
