@@ -464,6 +464,8 @@ def parse_settings(
     environment = os.environ if environ is None else environ
     gcp = _gcp_settings(read, provider_config or {}, environment) if target is Target.GCP else None
     aws = _aws_settings(read, provider_config or {}, environment) if target is Target.AWS else None
+    if serving is Serving.SELDON:
+        _seldon_needs_amd64(read, gcp, aws)
     if target is Target.AWS and vm is not None and vm.termination_action is TerminationAction.STOP:
         read.problem(
             "vmTerminationAction",
@@ -524,6 +526,19 @@ def _keys_of_other_targets(read: _Reader, target: Target) -> None:
                 f"{key}: got {str(read.raw[key])!r}, but it applies to target {names} only and this stack's "
                 f"target is {target.value}; allowed: unset on {target.value} stacks. Fix: pulumi config rm {key}"
             )
+
+
+# Seldon Core v1.17.1's operator and executor images are built for amd64 only (components/versions.py).
+_GCP_ARM_SERIES = ("t2a", "c4a")
+_AWS_GRAVITON = re.compile(r"[a-z-]+\d+[a-z-]*g[a-z-]*\..+")
+
+
+def _seldon_needs_amd64(read: _Reader, gcp: GcpSettings | None, aws: AwsSettings | None) -> None:
+    allowed = "with serving seldon, an amd64 {} (Seldon Core's operator and executor images are amd64-only)"
+    if gcp is not None and gcp.machine_type.split("-", 1)[0] in _GCP_ARM_SERIES:
+        read.problem("gcpMachineType", gcp.machine_type, allowed.format("machine type such as e2-standard-2"))
+    if aws is not None and _AWS_GRAVITON.fullmatch(aws.instance_type):
+        read.problem("awsInstanceType", aws.instance_type, allowed.format("instance type such as t3.large"))
 
 
 def _keys_of_other_serving(read: _Reader, serving: Serving) -> None:

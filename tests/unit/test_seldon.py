@@ -234,3 +234,37 @@ def test_seldon_images_say_they_are_amd64_only_with_the_reason() -> None:
         assert "no --platform" in image.architectures_source
     assert versions.SKLEARN_SERVER in versions.images("seldon")
     assert not [i for i in versions.images("seldon") if "knative" in i.repository or "kserve-controller" in i.repository]
+
+
+@pytest.mark.parametrize(
+    ("raw", "provider", "message"),
+    [
+        (
+            {"target": "gcp", "gcpMachineType": "t2a-standard-2"},
+            {"gcp:project": FAKE_GCP_PROJECT},
+            "gcpMachineType: got 't2a-standard-2'; allowed: with serving seldon, an amd64 machine type such as "
+            "e2-standard-2 (Seldon Core's operator and executor images are amd64-only). "
+            "Fix: pulumi config set gcpMachineType e2-standard-2",
+        ),
+        (
+            {"target": "aws", "awsInstanceType": "t4g.large"},
+            {"aws:region": "us-east-1"},
+            "awsInstanceType: got 't4g.large'; allowed: with serving seldon, an amd64 instance type such as "
+            "t3.large (Seldon Core's operator and executor images are amd64-only). "
+            "Fix: pulumi config set awsInstanceType t3.large",
+        ),
+    ],
+)
+def test_seldon_on_an_arm_vm_is_refused_before_anything_is_created(raw: dict, provider: dict, message: str) -> None:
+    from components.config import ConfigError, parse_settings
+
+    with pytest.raises(ConfigError) as error:
+        parse_settings(
+            {"serving": "seldon", **raw},
+            project="servebox",
+            stack="s",
+            provider_config=provider,
+            environ={},
+            public_ipv4=lambda: "198.51.100.7",
+        )
+    assert error.value.problems == [message]
