@@ -640,7 +640,9 @@ def check_gcp_project(gcp: GcpFacts, stack: str) -> Check:
             "gcp:project",
             FAIL,
             f"not set for stack {stack} (nor {', '.join(config.GCP_PROJECT_ENV)} in the environment)",
-            f"pulumi config set gcp:project <project-id> --stack {stack}",
+            # Before the first up the stack may not exist yet, and `pulumi config set` needs it to.
+            f"add `gcp:project: <project-id>` under `config:` in stacks/Pulumi.{stack}.yaml "
+            f"(or, once the stack exists: pulumi config set gcp:project <project-id> --stack {stack})",
         )
     return Check("gcp:project", OK, f"{gcp.project} ({gcp.project_source})")
 
@@ -667,7 +669,8 @@ def check_aws_region(aws: AwsFacts, stack: str) -> Check:
             "aws:region",
             FAIL,
             f"not set for stack {stack} (nor {', '.join(config.AWS_REGION_ENV)} in the environment)",
-            f"pulumi config set aws:region us-east-1 --stack {stack}",
+            f"add `aws:region: us-east-1` under `config:` in stacks/Pulumi.{stack}.yaml "
+            f"(or, once the stack exists: pulumi config set aws:region us-east-1 --stack {stack})",
         )
     return Check("aws:region", OK, f"{aws.region} ({aws.region_source})")
 

@@ -971,7 +971,11 @@ def test_a_gcp_stack_without_credentials_or_project_fails_with_the_fixes() -> No
     credentials, project = pf.run_checks(_gcp_facts())[1:]
     assert (credentials.status, credentials.hint) == ("FAIL", "gcloud auth application-default login")
     assert credentials.message.startswith("no credentials where the Google provider looks")
-    assert (project.status, project.hint) == ("FAIL", "pulumi config set gcp:project <project-id> --stack gcp")
+    assert (project.status, project.hint) == (
+        "FAIL",
+        "add `gcp:project: <project-id>` under `config:` in stacks/Pulumi.gcp.yaml "
+        "(or, once the stack exists: pulumi config set gcp:project <project-id> --stack gcp)",
+    )
 
 
 def test_a_named_credentials_file_that_is_missing_fails(tmp_path: Path) -> None:
@@ -1033,7 +1037,10 @@ def test_an_aws_stack_is_checked_for_pulumi_credentials_and_region_only() -> Non
     )
     checks = pf.run_checks(facts)
     assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("AWS credentials", "FAIL"), ("aws:region", "FAIL")]
-    assert checks[2].hint == "pulumi config set aws:region us-east-1 --stack aws"
+    assert checks[2].hint == (
+        "add `aws:region: us-east-1` under `config:` in stacks/Pulumi.aws.yaml "
+        "(or, once the stack exists: pulumi config set aws:region us-east-1 --stack aws)"
+    )
 
 
 @pytest.mark.parametrize(
