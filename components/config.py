@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import host
+from components import host, versions
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -528,16 +528,26 @@ def _keys_of_other_targets(read: _Reader, target: Target) -> None:
             )
 
 
-# Seldon Core v1.17.1's operator and executor images are built for amd64 only (components/versions.py).
-_GCP_ARM_SERIES = ("t2a", "c4a")
-_AWS_GRAVITON = re.compile(r"[a-z-]+\d+[a-z-]*g[a-z-]*\..+")
+_GRAVITON_FAMILY = re.compile(r"[a-z-]+\d+([a-z-]*)")
+
+
+def gcp_architecture(machine_type: str) -> str:
+    """The CPU architecture of a Compute Engine machine type's series (t2a-standard-2 -> arm64)."""
+    return "arm64" if machine_type.split("-", 1)[0] in versions.GCP_ARM_SERIES else "amd64"
+
+
+def aws_architecture(instance_type: str) -> str:
+    """arm64 for Graviton families (a `g` after the generation: t4g, m7g, c7gn, r8gd), else amd64."""
+    match = _GRAVITON_FAMILY.fullmatch(instance_type.split(".", 1)[0])
+    return "arm64" if match and "g" in match.group(1) else "amd64"
 
 
 def _seldon_needs_amd64(read: _Reader, gcp: GcpSettings | None, aws: AwsSettings | None) -> None:
     allowed = "with serving seldon, an amd64 {} (Seldon Core's operator and executor images are amd64-only)"
-    if gcp is not None and gcp.machine_type.split("-", 1)[0] in _GCP_ARM_SERIES:
+    # Seldon Core v1.17.1's operator and executor images are built for amd64 only (components/versions.py).
+    if gcp is not None and gcp_architecture(gcp.machine_type) == "arm64":
         read.problem("gcpMachineType", gcp.machine_type, allowed.format("machine type such as e2-standard-2"))
-    if aws is not None and _AWS_GRAVITON.fullmatch(aws.instance_type):
+    if aws is not None and aws_architecture(aws.instance_type) == "arm64":
         read.problem("awsInstanceType", aws.instance_type, allowed.format("instance type such as t3.large"))
 
 

@@ -14,7 +14,6 @@ https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +23,7 @@ import pulumi_tls as tls
 
 from components import versions
 from components.cluster import vm as shared
-from components.config import AwsSettings, NetworkMode, VmSettings
+from components.config import AwsSettings, NetworkMode, VmSettings, aws_architecture
 from components.naming import component_type
 
 VPC_RANGE = "10.42.0.0/16"
@@ -43,13 +42,6 @@ ASSUME_ROLE_POLICY = json.dumps(
     sort_keys=True,
 )
 """Only EC2 may assume the node role: the instance profile hands it to the VM, and nothing else."""
-
-
-def architecture(instance_type: str) -> str:
-    """arm64 for Graviton families (a `g` after the generation: t4g, m7g, c7gn, r8gd), else amd64."""
-    family = instance_type.split(".", 1)[0]
-    match = re.fullmatch(r"[a-z-]+\d+([a-z-]*)", family)
-    return "arm64" if match and "g" in match.group(1) else "amd64"
 
 
 def burstable(instance_type: str) -> bool:
@@ -164,7 +156,7 @@ class AwsVmCluster(shared.VmClusterComponent):
         profile = aws.iam.InstanceProfile(f"{name}-instance-profile", name=args.base_name, role=role.name, tags=tags, opts=child)
         ssh_key = tls.PrivateKey(f"{name}-ssh-key", algorithm="ED25519", opts=child)
         key_pair = aws.ec2.KeyPair(f"{name}-key-pair", key_name=args.base_name, public_key=ssh_key.public_key_openssh, tags=tags, opts=child)
-        arch = architecture(args.aws.instance_type)
+        arch = aws_architecture(args.aws.instance_type)
         ami = aws.ssm.get_parameter_output(name=versions.AWS_AMI_PARAMETERS[arch], opts=invoke)
         expiry = shared.expiry(args.created_at, args.vm.ttl_hours)
         instance = aws.ec2.Instance(

@@ -20,7 +20,7 @@ import pulumi_tls as tls
 
 from components import versions
 from components.cluster import vm as shared
-from components.config import GcpSettings, NetworkMode, VmSettings
+from components.config import GcpSettings, NetworkMode, VmSettings, gcp_architecture
 from components.naming import component_type
 
 # Caps the VM's tokens to reading Cloud Storage: whatever roles the service account is ever given,
@@ -33,11 +33,6 @@ EXPIRY_LABEL = "servebox-expires-at"
 VM_RESOURCE = (component_type("cluster", "GcpVmCluster"), "gcp:compute/instance:Instance", "cluster-vm")
 """(parent type, type, name) of the VM in the stack: what scripts/refresh_targets.py refreshes."""
 NETWORK_TAG = "servebox"
-
-
-def architecture(machine_type: str) -> str:
-    """The CPU architecture of a machine type's series (t2a-standard-2 -> arm64)."""
-    return "arm64" if machine_type.split("-", 1)[0] in versions.GCP_ARM_SERIES else "amd64"
 
 
 def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
@@ -158,7 +153,7 @@ class GcpVmCluster(shared.VmClusterComponent):
             opts=child,
         )
         ssh_key = tls.PrivateKey(f"{name}-ssh-key", algorithm="ED25519", opts=child)
-        arch = architecture(settings.machine_type)
+        arch = gcp_architecture(settings.machine_type)
         image = gcp.compute.get_image_output(
             family=versions.GCP_IMAGE_FAMILIES[arch], project=versions.GCP_IMAGE_PROJECT, opts=pulumi.InvokeOptions(parent=self)
         )

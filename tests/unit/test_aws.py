@@ -19,7 +19,7 @@ import yaml
 
 from components import outputs, versions
 from components.cluster import vm
-from components.cluster.aws import architecture
+from components.config import aws_architecture as architecture
 from components.config import ConfigError, parse_settings
 from tests import harness
 from tests.harness import FAKE_AMI, FAKE_EPHEMERAL_IP, FAKE_STATIC_IP, ProgramRun, run_program, secret_value

@@ -311,7 +311,7 @@ def test_the_default_network_is_the_projects_own(gcp_run: ProgramRun) -> None:
 
 
 def test_arm_machine_types_get_the_arm64_image() -> None:
-    from components.cluster.gcp import architecture
+    from components.config import gcp_architecture as architecture
 
     assert [architecture(t) for t in ("e2-standard-2", "t2a-standard-2", "c4a-standard-4", "n2d-standard-2")] == [
         "amd64",
