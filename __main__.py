@@ -1,9 +1,12 @@
 """servebox: settings -> cluster -> platform -> store -> model -> outputs. Wiring only."""
 
+from typing import cast
+
 import pulumi
 
 from components import outputs, versions
 from components.cluster import cloud_provider, create_cluster
+from components.cluster.base import VmCluster
 from components.cluster.vm import ssh_command
 from components.config import VM_TARGETS, Serving, load_settings
 from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
@@ -63,8 +66,9 @@ pulumi.export(outputs.MODEL_NAME, settings.model.name)
 pulumi.export(outputs.MODEL_URI, model.model_uri)
 pulumi.export(outputs.BUCKET, store.bucket)
 pulumi.export(outputs.SERVICE_ACCOUNT, model.service_account)
-pulumi.export(outputs.SSH, ssh_command(settings.stack) if on_vm else None)
-pulumi.export(outputs.SSH_PRIVATE_KEY, cluster.ssh_private_key if on_vm else None)  # type: ignore[attr-defined]
-pulumi.export(outputs.SSH_HOST_KEY, cluster.ssh_host_key if on_vm else None)  # type: ignore[attr-defined]
-pulumi.export(outputs.EXPIRES_AT, cluster.expires_at if on_vm else None)  # type: ignore[attr-defined]
+vm = cast(VmCluster, cluster) if on_vm else None
+pulumi.export(outputs.SSH, ssh_command(settings.stack) if vm else None)
+pulumi.export(outputs.SSH_PRIVATE_KEY, vm.ssh_private_key if vm else None)
+pulumi.export(outputs.SSH_HOST_KEY, vm.ssh_host_key if vm else None)
+pulumi.export(outputs.EXPIRES_AT, vm.expires_at if vm else None)
 pulumi.export(outputs.VERSIONS, versions.summary(on_vm, settings.serving.value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pulumi
 
 from components.cluster.base import Cluster, VmCluster
@@ -36,9 +38,9 @@ def create_store(
             MinioStoreArgs(bucket=bucket_name(settings.project, settings.stack), host_port=settings.kind.store_host_port),
             opts=pulumi.ResourceOptions(providers=[cluster.provider]),
         )
+    vm_cluster = cast(VmCluster, cluster)  # on the VM targets below, the cluster is a VM
     if settings.target is Target.GCP:
         assert settings.gcp is not None
-        vm_cluster: VmCluster = cluster  # type: ignore[assignment]  # the gcp target's cluster is a VM
         return GcsStore(
             "store",
             GcsStoreArgs(
@@ -50,12 +52,11 @@ def create_store(
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
         )
     if settings.target is Target.AWS:
-        vm_cluster = cluster  # the aws target's cluster is a VM
         return S3Store(
             "store",
             S3StoreArgs(
                 bucket_prefix=s3_bucket_prefix(settings.project, settings.stack),
-                reader_role=vm_cluster.node_identity,  # type: ignore[attr-defined]
+                reader_role=vm_cluster.node_identity,
             ),
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
         )
