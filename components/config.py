@@ -602,14 +602,25 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
     )
 
 
+def provider_setting(
+    key: str, fallbacks: tuple[str, ...], provider_config: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[str, str]:
+    """(value, where it came from) of a provider key such as `gcp:project`, as the provider reads it:
+    the stack's config, else the first of its environment fallbacks that is set; ("", "") when none is."""
+    if provider_config.get(key):
+        return str(provider_config[key]), f"{key} in the stack's config"
+    for variable in fallbacks:
+        if environ.get(variable):
+            return environ[variable], variable
+    return "", ""
+
+
 _AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
 _AWS_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*[a-z][a-z0-9-]*")
 
 
 def _aws_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> AwsSettings | None:
-    region = str(provider_config.get("aws:region") or "") or next(
-        (environ[name] for name in AWS_REGION_ENV if environ.get(name)), ""
-    )
+    region, _ = provider_setting("aws:region", AWS_REGION_ENV, provider_config, environ)
     if not region:
         read.problems.append(
             "aws:region: not set; allowed: the AWS region to create the instance and the bucket in, such as "
@@ -646,9 +657,7 @@ _GCP_MACHINE_TYPE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+){1,3}")
 
 
 def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> GcpSettings | None:
-    project = str(provider_config.get("gcp:project") or "") or next(
-        (environ[name] for name in GCP_PROJECT_ENV if environ.get(name)), ""
-    )
+    project, _ = provider_setting("gcp:project", GCP_PROJECT_ENV, provider_config, environ)
     if not project:
         read.problems.append(
             "gcp:project: not set; allowed: the id of the GCP project to create the VM and the bucket in "

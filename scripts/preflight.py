@@ -796,22 +796,12 @@ def aws_credentials(environ: Mapping[str, str], home: Path, stack_config: Mappin
 
 def aws_region(environ: Mapping[str, str], stack_config: Mapping[str, Any]) -> tuple[str, str]:
     """(region, where it came from), as the program reads it."""
-    if stack_config.get("aws:region"):
-        return str(stack_config["aws:region"]), "aws:region in the stack's config"
-    for variable in config.AWS_REGION_ENV:
-        if environ.get(variable):
-            return environ[variable], variable
-    return "", ""
+    return config.provider_setting("aws:region", config.AWS_REGION_ENV, stack_config, environ)
 
 
 def gcp_project(environ: Mapping[str, str], stack_config: Mapping[str, Any]) -> tuple[str, str]:
     """(project, where it came from), as the program and the provider read it."""
-    if stack_config.get("gcp:project"):
-        return str(stack_config["gcp:project"]), "gcp:project in the stack's config"
-    for variable in config.GCP_PROJECT_ENV:
-        if environ.get(variable):
-            return environ[variable], variable
-    return "", ""
+    return config.provider_setting("gcp:project", config.GCP_PROJECT_ENV, stack_config, environ)
 
 
 def stack_host_port(stack: str, key: str, stacks_dir: Path = STACKS_DIR) -> tuple[int, str]:
