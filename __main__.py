@@ -10,7 +10,7 @@ from components.cluster.base import VmCluster
 from components.cluster.vm import ssh_command
 from components.config import VM_TARGETS, Serving, load_settings
 from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
-from components.platform import Platform, PlatformArgs
+from components.platform import Platform, PlatformArgs, PlatformParts
 from components.storage import create_store
 
 settings = load_settings()
@@ -25,9 +25,17 @@ platform = Platform(
         serving=settings.serving,
         deployment_mode=settings.deployment_mode,
         exposure=cluster.exposure,
-        ingress_ip=cluster.ingress_ip,
+        ingress_address=cluster.ingress_address,
         kubeconfig=cluster.kubeconfig,
         timeout_seconds=settings.install_timeout_seconds,
+        ingress_domain=settings.existing.ingress_domain if settings.existing else None,
+        install=PlatformParts(
+            cert_manager=settings.existing.install_cert_manager,
+            istio=settings.existing.install_istio,
+            knative=settings.existing.install_knative,
+        )
+        if settings.existing
+        else PlatformParts(),
     ),
     opts=on_cluster,
 )
@@ -40,8 +48,9 @@ model = MnistModel(
         deployment_mode=settings.deployment_mode,
         artifact=artifact,
         store=store,
-        ingress_ip=cluster.ingress_ip,
+        ingress_address=platform.ingress_address,
         ingress_port=cluster.ingress_port,
+        ingress_domain=platform.ingress_domain,
         serving_ready=platform.serving_ready,
         ingress_gateway=platform.ingress_gateway,
         smoke_test=settings.smoke_test,
@@ -53,7 +62,7 @@ model = MnistModel(
 pulumi.export(outputs.TARGET, settings.target.value)
 pulumi.export(outputs.SERVING, settings.serving.value)
 pulumi.export(outputs.DEPLOYMENT_MODE, settings.deployment_mode.value if settings.serving is Serving.KSERVE else None)
-pulumi.export(outputs.INGRESS_ADDRESS, pulumi.Output.concat(cluster.ingress_ip, ":", cluster.ingress_port.apply(str)))
+pulumi.export(outputs.INGRESS_ADDRESS, pulumi.Output.concat(platform.ingress_address, ":", cluster.ingress_port.apply(str)))
 pulumi.export(outputs.KUBECONFIG, cluster.kubeconfig)
 pulumi.export(outputs.KUBE_CONTEXT, cluster.context)
 pulumi.export(outputs.ENDPOINT, model.endpoint.apply(lambda e: e.base_url))

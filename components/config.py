@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import host, versions
+from components import host, kubeconfig, versions
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -84,6 +84,27 @@ class TerminationAction(str, Enum):
     DELETE = "delete"
 
 
+class StoreKind(str, Enum):
+    """Where models are stored; the target decides, except on existing clusters."""
+
+    MINIO = "minio"
+    GCS = "gcs"
+    S3 = "s3"
+
+
+class ScaleMetric(str, Enum):
+    """What KServe's predictor autoscales on (the InferenceService's scaleMetric)."""
+
+    CONCURRENCY = "concurrency"
+    RPS = "rps"
+    CPU = "cpu"
+    MEMORY = "memory"
+
+
+# What each target stores models in; `existing` takes the `store` key.
+TARGET_STORES = {"kind": StoreKind.MINIO, "gcp": StoreKind.GCS, "aws": StoreKind.S3}
+
+
 class NetworkMode(str, Enum):
     """Which network a VM joins: the cloud's default VPC, or one created for the stack (GCP and AWS)."""
 
@@ -93,7 +114,7 @@ class NetworkMode(str, Enum):
 
 # What this version can build. The enums above list every value the design names, so that a
 # planned value gets a message saying it is planned rather than "unknown".
-AVAILABLE_TARGETS = (Target.KIND, Target.GCP, Target.AWS)
+AVAILABLE_TARGETS = (Target.KIND, Target.GCP, Target.AWS, Target.EXISTING)
 AVAILABLE_SERVING = (Serving.KSERVE, Serving.SELDON)
 VM_TARGETS = frozenset({Target.GCP, Target.AWS})
 
@@ -102,19 +123,37 @@ VM_TARGETS = frozenset({Target.GCP, Target.AWS})
 KEY_TARGETS: dict[str, frozenset[Target]] = {
     "kindHostPort": frozenset({Target.KIND}),
     "kindStoreHostPort": frozenset({Target.KIND}),
+    "adminCidrs": VM_TARGETS | {Target.EXISTING},
     **{
         key: VM_TARGETS
-        for key in ("adminCidrs", "modelCidrs", "allowWorldAdminAccess", "vmTtlHours", "vmTerminationAction", "vmSpot")
+        for key in ("modelCidrs", "allowWorldAdminAccess", "vmTtlHours", "vmTerminationAction", "vmSpot")
     },
     **{
         key: frozenset({Target.GCP})
         for key in ("gcpZone", "gcpMachineType", "gcpDiskSizeGb", "gcpNetwork", "gcpStaticIp")
     },
     **{key: frozenset({Target.AWS}) for key in ("awsInstanceType", "awsDiskSizeGb", "awsNetwork", "awsElasticIp")},
+    **{
+        key: frozenset({Target.EXISTING})
+        for key in (
+            "kubeconfigPath",
+            "kubeContext",
+            "kubeconfig",
+            "installCertManager",
+            "installIstio",
+            "installKnative",
+            "ingressAddress",
+            "ingressDomain",
+            "store",
+            "eksClusterName",
+        )
+    },
 }
 
 # The serving stacks a key means something to; set with another one, it is refused.
-KEY_SERVING: dict[str, frozenset[Serving]] = {"deploymentMode": frozenset({Serving.KSERVE})}
+KEY_SERVING: dict[str, frozenset[Serving]] = {
+    key: frozenset({Serving.KSERVE}) for key in ("deploymentMode", "installKnative", "modelScaleMetric", "modelScaleTarget")
+}
 
 AUTO = "auto"
 """The CIDR keys' default: this machine's public address, looked up at run time (components/host.py)."""
@@ -123,6 +162,9 @@ AUTO = "auto"
 GCP_PROJECT_ENV = ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
 # Where the AWS provider finds its region when `aws:region` is not set.
 AWS_REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# Where the Google provider finds its region when `gcp:region` is not set.
+GCP_REGION_ENV = ("GOOGLE_REGION", "GCLOUD_REGION", "CLOUDSDK_COMPUTE_REGION")
+
 
 
 class ConfigError(pulumi.RunError):
@@ -198,6 +240,36 @@ class AwsSettings:
 
 
 @dataclass(frozen=True)
+class ExistingSettings:
+    """Settings of the existing-cluster target: how to reach it, what it has, what it stores in."""
+
+    kubeconfig: str
+    """The kubeconfig with the chosen context as current-context; handled as a secret everywhere."""
+    cluster: kubeconfig.ClusterEntry
+    """The chosen context's cluster (server, and whether it is GKE or EKS)."""
+    install_cert_manager: bool
+    install_istio: bool
+    install_knative: bool
+    """False where the cluster has the part already (then it is checked, not installed)."""
+    ingress_address: str | None
+    """IP or DNS name of the ingress gateway; None = read from its load-balancer status."""
+    ingress_domain: str | None
+    """Domain of the model hosts; None = derived from the gateway's address."""
+    gcp_project: str | None = None
+    """store gcs: the project of the bucket and the Google service account."""
+    gcp_region: str | None = None
+    """store gcs: the bucket's location."""
+    workload_pool: str | None = None
+    """store gcs: the cluster's Workload Identity pool (<project>.svc.id.goog)."""
+    aws_region: str | None = None
+    """store s3: the bucket's region (and the cluster's)."""
+    eks_cluster: str | None = None
+    """store s3: the EKS cluster whose OIDC provider the predictor's role trusts."""
+    admin_cidrs: tuple[str, ...] = ()
+    """store minio: who may reach MinIO's S3 API through its load balancer."""
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """The sample model's identity, scale and resources."""
 
@@ -217,6 +289,10 @@ class ModelSettings:
     """Predictor container CPU limit (>= request)."""
     memory_limit: str
     """Predictor container memory limit (>= request)."""
+    scale_metric: ScaleMetric | None = None
+    """What the predictor autoscales on; None = KServe's default for the mode."""
+    scale_target: int | None = None
+    """Per-replica target of the scale metric; None = the autoscaler's default."""
 
 
 @dataclass(frozen=True)
@@ -243,12 +319,16 @@ class Settings:
     kind: KindSettings
     model: ModelSettings
     smoke_test: SmokeTestSettings
+    store: StoreKind = StoreKind.MINIO
+    """Where models are stored (the target's store, or the `store` key on existing)."""
     vm: VmSettings | None = None
     """Set on VM targets (gcp, aws) only."""
     gcp: GcpSettings | None = None
     """Set on the gcp target only."""
     aws: AwsSettings | None = None
     """Set on the aws target only."""
+    existing: ExistingSettings | None = None
+    """Set on the existing target only."""
 
 
 @dataclass(frozen=True)
@@ -415,13 +495,14 @@ def parse_settings(
     provider_config: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     public_ipv4: Callable[[], str] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> Settings:
     """Validate raw project config (keys without the project prefix) into Settings.
 
     Missing keys take their Pulumi.yaml default. `provider_config` holds other namespaces' keys
     (`gcp:project`), `environ` the environment the providers read, and `public_ipv4` finds this
-    machine's address for CIDR keys left at `auto` (components/host.py; asked only when needed).
-    Raises ConfigError listing every problem.
+    machine's address for CIDR keys left at `auto` (components/host.py; asked only when needed),
+    `secret_keys` the project keys the stack holds as secrets. Raises ConfigError listing every problem.
     """
     schema = config_schema() if schema is None else schema
     read = _Reader(raw, schema)
@@ -452,6 +533,8 @@ def parse_settings(
     cpu_limit = read.matching("modelCpuLimit", lambda v: bool(cpu_millicores(v)), _CPU_ALLOWED)
     memory_request = read.matching("modelMemoryRequest", lambda v: bool(memory_bytes(v)), _MEMORY_ALLOWED)
     memory_limit = read.matching("modelMemoryLimit", lambda v: bool(memory_bytes(v)), _MEMORY_ALLOWED)
+    scale_metric = read.enum("modelScaleMetric", _ScaleMetricOrAuto)
+    scale_target = read.integer("modelScaleTarget", 0, 10000)
     digits = read.integer("smokeTestDigits", 0, 500)
     min_accuracy = read.integer("smokeTestMinAccuracyPercent", 0, 100)
     if target is not None:
@@ -464,6 +547,11 @@ def parse_settings(
     environment = os.environ if environ is None else environ
     gcp = _gcp_settings(read, provider_config or {}, environment) if target is Target.GCP else None
     aws = _aws_settings(read, provider_config or {}, environment) if target is Target.AWS else None
+    existing = (
+        _existing_settings(read, provider_config or {}, environment, public_ipv4 or host.public_ipv4, secret_keys, mode)
+        if target is Target.EXISTING
+        else None
+    )
     if serving is Serving.SELDON:
         _seldon_needs_amd64(read, gcp, aws)
     if target is Target.AWS and vm is not None and vm.termination_action is TerminationAction.STOP:
@@ -481,6 +569,13 @@ def parse_settings(
         read.problem(
             "modelMinReplicas", "0", "1-10 with deploymentMode standard (scale-to-zero needs knative)", 1
         )
+    if mode is DeploymentMode.STANDARD and scale_metric in (_ScaleMetricOrAuto.CONCURRENCY, _ScaleMetricOrAuto.RPS):
+        read.problem(
+            "modelScaleMetric",
+            scale_metric.value,
+            "auto, cpu or memory with deploymentMode standard (concurrency and rps are Knative's autoscaler)",
+            "cpu",
+        )
     if min_replicas is not None and max_replicas is not None and max_replicas < min_replicas:
         read.problem("modelMaxReplicas", str(max_replicas), f"at least modelMinReplicas ({min_replicas})", min_replicas)
     if cpu_request and cpu_limit and cpu_millicores(cpu_limit) < cpu_millicores(cpu_request):  # type: ignore[operator]
@@ -492,6 +587,7 @@ def parse_settings(
 
     if read.problems:
         raise ConfigError(read.problems)
+    store = read.enum("store", StoreKind) if target is Target.EXISTING else TARGET_STORES[target.value]
     return Settings(
         project=project,
         stack=stack,
@@ -509,11 +605,15 @@ def parse_settings(
             memory_request=memory_request,  # type: ignore[arg-type]
             cpu_limit=cpu_limit,  # type: ignore[arg-type]
             memory_limit=memory_limit,  # type: ignore[arg-type]
+            scale_metric=None if scale_metric is _ScaleMetricOrAuto.AUTO else ScaleMetric(scale_metric.value),
+            scale_target=scale_target or None,
         ),
         smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
+        store=store,
         vm=vm,
         gcp=gcp,
         aws=aws,
+        existing=existing,
     )
 
 
@@ -690,6 +790,268 @@ def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Ma
     )
 
 
+class _ScaleMetricOrAuto(str, Enum):
+    AUTO = AUTO
+    CONCURRENCY = ScaleMetric.CONCURRENCY.value
+    RPS = ScaleMetric.RPS.value
+    CPU = ScaleMetric.CPU.value
+    MEMORY = ScaleMetric.MEMORY.value
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*")
+
+
+def is_ip_address(text: str) -> bool:
+    """True for an IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_host_name(text: str) -> bool:
+    """True for a DNS name of lower-case labels (RFC 1123), such as a load balancer's."""
+    return bool(_HOST_NAME.fullmatch(text)) and not re.fullmatch(r"[0-9.]+", text)
+
+
+def _kubeconfig(read: _Reader, secret_keys: frozenset[str]) -> tuple[dict, str] | None:
+    """(the parsed kubeconfig, the context to use), or None with the problems recorded."""
+    path = read.value("kubeconfigPath").strip()
+    inline = read.value("kubeconfig")
+    context = read.value("kubeContext").strip()
+    if path and inline.strip():
+        read.problems.append(
+            "kubeconfig: set together with kubeconfigPath; allowed: one of them (a kubeconfig file with "
+            "kubeContext, or the whole kubeconfig as a secret value). Fix: pulumi config rm kubeconfig"
+        )
+        return None
+    if not path and not inline.strip():
+        read.problems.append(
+            "kubeconfigPath: not set, and kubeconfig is not set either; allowed: on target existing, a "
+            "kubeconfig file with its context, or the whole kubeconfig as a secret value. Fix: pulumi config "
+            "set kubeconfigPath ~/.kube/config && pulumi config set kubeContext <context> (or: pulumi config "
+            "set --secret kubeconfig \"$(cat <file>)\")"
+        )
+        return None
+    if inline.strip():
+        if "kubeconfig" not in secret_keys:
+            read.problems.append(
+                "kubeconfig: set in plain text; allowed: a secret value (it holds the cluster's credentials). "
+                "Fix: pulumi config set --secret kubeconfig \"$(cat <file>)\""
+            )
+            return None
+        text, source, given = inline, "kubeconfig", "a secret value"
+    else:
+        if not context:
+            read.problems.append(
+                "kubeContext: not set; allowed: with kubeconfigPath, the name of one of the file's contexts "
+                "(kubectl config get-contexts). Fix: pulumi config set kubeContext <context>"
+            )
+        file = Path(path).expanduser()
+        source, given = "kubeconfigPath", repr(path)
+        try:
+            text = file.read_text()
+        except FileNotFoundError:
+            read.problems.append(
+                f"kubeconfigPath: got {path!r}, but there is no file at {file.absolute()}; allowed: the path of "
+                "a kubeconfig file on this machine. Fix: pulumi config set kubeconfigPath ~/.kube/config"
+            )
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+            read.problems.append(
+                f"kubeconfigPath: got {path!r}, but {file.absolute()} cannot be read ({reason}); allowed: a "
+                "readable kubeconfig file. Fix: pulumi config set kubeconfigPath ~/.kube/config"
+            )
+            return None
+    try:
+        document = kubeconfig.parse(text)
+    except kubeconfig.KubeconfigError as error:
+        fix = (
+            "pulumi config set kubeconfigPath ~/.kube/config"
+            if source == "kubeconfigPath"
+            else "pulumi config set --secret kubeconfig \"$(cat ~/.kube/config)\""
+        )
+        read.problems.append(f"{source}: got {given}, but {error}; allowed: a kubeconfig file. Fix: {fix}")
+        return None
+    names = kubeconfig.context_names(document)
+    listed = ", ".join(names) if names else "none"
+    if not context:
+        if source == "kubeconfigPath":
+            return None  # already reported: a file needs its context named
+        context = str(document.get("current-context") or "")
+        if not context:
+            read.problems.append(
+                f"kubeContext: not set, and the kubeconfig has no current-context; allowed: one of its contexts "
+                f"({listed}). Fix: pulumi config set kubeContext {names[0] if names else '<context>'}"
+            )
+            return None
+    if context not in names:
+        read.problems.append(
+            f"kubeContext: got {context!r}, but the kubeconfig ({source}) has no such context; allowed: one of "
+            f"its contexts ({listed}). Fix: pulumi config set kubeContext {_shell_word(names[0]) if names else '<context>'}"
+        )
+        return None
+    return document, context
+
+
+def _existing_settings(
+    read: _Reader,
+    provider_config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    public_ipv4: Callable[[], str],
+    secret_keys: frozenset[str],
+    mode: DeploymentMode | None,
+) -> ExistingSettings | None:
+    access = _kubeconfig(read, secret_keys)
+    cluster = None
+    if access is not None:
+        document, context = access
+        try:
+            cluster = kubeconfig.cluster_entry(document, context)
+        except kubeconfig.KubeconfigError as error:
+            read.problems.append(
+                f"kubeContext: got {context!r}, but {error}; allowed: a context whose cluster has a server. "
+                "Fix: kubectl config view --minify (then pulumi config set kubeContext <context>)"
+            )
+    parts = {key: read.boolean(key) for key in ("installCertManager", "installIstio", "installKnative")}
+    if "installKnative" in read.raw and mode is DeploymentMode.STANDARD:
+        read.problems.append(
+            f"installKnative: got {str(read.raw['installKnative'])!r}, but deploymentMode standard installs no "
+            "Knative; allowed: unset with deploymentMode standard. Fix: pulumi config rm installKnative"
+        )
+    address = read.matching(
+        "ingressAddress",
+        lambda v: v == "" or is_ip_address(v) or is_host_name(v),
+        "empty (read from the gateway's load balancer), or an IP address or DNS name without scheme, port "
+        "or path, such as 203.0.113.7 or models.example.com",
+    )
+    domain = read.matching(
+        "ingressDomain",
+        lambda v: v == "" or (is_host_name(v) and "." in v),
+        "empty (derived from the gateway's address), or a DNS domain such as models.example.com",
+    )
+    if parts["installKnative"] is False and mode is DeploymentMode.KNATIVE and domain == "":
+        read.problems.append(
+            "ingressDomain: not set, but installKnative is false; allowed: the domain the cluster's Knative "
+            "Serving gives services (kubectl -n knative-serving get configmap config-domain -o yaml). "
+            "Fix: pulumi config set ingressDomain <domain>"
+        )
+    store = read.enum("store", StoreKind)
+    settings: dict[str, Any] = {}
+    if store is StoreKind.GCS and cluster is not None:
+        settings.update(_existing_gcs(read, cluster, provider_config, environ))
+    if store is StoreKind.S3 and cluster is not None:
+        settings.update(_existing_s3(read, cluster, provider_config, environ))
+    if "adminCidrs" in read.raw and store not in (StoreKind.MINIO, None):
+        read.problems.append(
+            f"adminCidrs: got {str(read.raw['adminCidrs'])!r}, but on existing clusters it guards MinIO's load "
+            f"balancer and this stack's store is {store.value}; allowed: unset with store {store.value}. "
+            "Fix: pulumi config rm adminCidrs"
+        )
+    if store is StoreKind.MINIO:
+        cidrs = read.cidrs("adminCidrs")
+        if cidrs == AUTO:
+            try:
+                cidrs = (f"{public_ipv4()}/32",)
+            except host.PublicAddressError as error:
+                read.problems.append(
+                    f"adminCidrs: got 'auto', but the public IPv4 address of this machine could not be found "
+                    f"({error}); allowed: auto when it can be looked up, or IPv4 CIDRs. "
+                    "Fix: pulumi config set adminCidrs <your public IP>/32"
+                )
+                cidrs = None
+        if isinstance(cidrs, tuple):
+            if any(ipaddress.IPv4Network(cidr).prefixlen == 0 for cidr in cidrs):
+                read.problems.append(
+                    f"adminCidrs: got {read.value('adminCidrs')!r}; allowed: networks narrower than 0.0.0.0/0 (it "
+                    "would open MinIO's S3 API to the whole internet). Fix: pulumi config set adminCidrs auto"
+                )
+            settings["admin_cidrs"] = cidrs
+    if access is None or cluster is None or None in parts.values() or address is None or domain is None or store is None:
+        return None
+    document, context = access
+    return ExistingSettings(
+        kubeconfig=kubeconfig.with_current_context(document, context),
+        cluster=cluster,
+        install_cert_manager=parts["installCertManager"],  # type: ignore[arg-type]
+        install_istio=parts["installIstio"],  # type: ignore[arg-type]
+        install_knative=parts["installKnative"] and mode is DeploymentMode.KNATIVE,  # type: ignore[arg-type]
+        ingress_address=address or None,
+        ingress_domain=domain or None,
+        **settings,
+    )
+
+
+def _existing_gcs(
+    read: _Reader, cluster: kubeconfig.ClusterEntry, provider_config: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    if cluster.flavour is not kubeconfig.Flavour.GKE:
+        fits = "s3 or minio" if cluster.flavour is kubeconfig.Flavour.EKS else "minio"
+        read.problems.append(
+            f"store: got 'gcs', but context {cluster.context!r} is {_flavour_phrase(cluster)}; allowed: {fits} "
+            "there (gcs is read keyless through GKE's Workload Identity). "
+            f"Fix: pulumi config set store {fits.split()[0]}"
+        )
+        return {}
+    project, _ = provider_setting("gcp:project", GCP_PROJECT_ENV, provider_config, environ)
+    project = project or cluster.gcp_project or ""
+    region, _ = provider_setting("gcp:region", GCP_REGION_ENV, provider_config, environ)
+    if not project:
+        read.problems.append(
+            "gcp:project: not set, and the kubeconfig's context does not name one; allowed: the id of the GCP "
+            "project of the bucket and the GKE cluster. Fix: pulumi config set gcp:project <project-id>"
+        )
+    if not region:
+        read.problems.append(
+            "gcp:region: not set; allowed: the region to keep the bucket in, the GKE cluster's (such as "
+            f"us-central1; or one of {', '.join(GCP_REGION_ENV)} in the environment). "
+            "Fix: pulumi config set gcp:region us-central1"
+        )
+    if not project or not region:
+        return {}
+    return {"gcp_project": project, "gcp_region": region, "workload_pool": f"{cluster.gcp_project or project}.svc.id.goog"}
+
+
+def _existing_s3(
+    read: _Reader, cluster: kubeconfig.ClusterEntry, provider_config: Mapping[str, Any], environ: Mapping[str, str]
+) -> dict[str, Any]:
+    if cluster.flavour is not kubeconfig.Flavour.EKS:
+        fits = "gcs or minio" if cluster.flavour is kubeconfig.Flavour.GKE else "minio"
+        read.problems.append(
+            f"store: got 's3', but context {cluster.context!r} is {_flavour_phrase(cluster)}; allowed: {fits} "
+            "there (s3 is read keyless through EKS's IAM roles for service accounts). "
+            f"Fix: pulumi config set store {fits.split()[0]}"
+        )
+        return {}
+    region, _ = provider_setting("aws:region", AWS_REGION_ENV, provider_config, environ)
+    region = region or cluster.eks_region or ""
+    name = read.value("eksClusterName").strip() or cluster.eks_cluster or ""
+    if not region:
+        read.problems.append(
+            "aws:region: not set, and the kubeconfig does not say it; allowed: the EKS cluster's region, such "
+            "as us-east-1. Fix: pulumi config set aws:region us-east-1"
+        )
+    if not name:
+        read.problems.append(
+            "eksClusterName: not set, and the kubeconfig's context names no EKS cluster; allowed: the EKS "
+            "cluster's name (aws eks list-clusters). Fix: pulumi config set eksClusterName <cluster>"
+        )
+    elif not re.fullmatch(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", name):
+        read.problem("eksClusterName", name, "an EKS cluster name (letters, digits, '-' and '_', up to 100)", "<cluster>")
+        name = ""
+    if not region or not name:
+        return {}
+    return {"aws_region": region, "eks_cluster": name}
+
+
+def _flavour_phrase(cluster: kubeconfig.ClusterEntry) -> str:
+    if cluster.flavour is kubeconfig.Flavour.OTHER:
+        return "neither GKE nor EKS by its kubeconfig entry"
+    return f"an {cluster.flavour.value} cluster" if cluster.flavour is kubeconfig.Flavour.EKS else "a GKE cluster"
+
+
 _CPU_ALLOWED = "a positive CPU quantity such as 100m, 0.5 or 1"
 _MEMORY_ALLOWED = "a positive memory quantity such as 256Mi, 1Gi or 500M"
 
@@ -701,4 +1063,5 @@ def load_settings() -> Settings:
     every_key = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     raw = {key[len(prefix) :]: value for key, value in every_key.items() if key.startswith(prefix)}
     others = {key: value for key, value in every_key.items() if not key.startswith(prefix)}
-    return parse_settings(raw, project=project, stack=pulumi.get_stack(), provider_config=others)
+    secret = frozenset(key for key in raw if pulumi.runtime.config.is_config_secret(f"{prefix}{key}"))
+    return parse_settings(raw, project=project, stack=pulumi.get_stack(), provider_config=others, secret_keys=secret)

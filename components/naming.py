@@ -6,6 +6,7 @@ stack keep one stack's objects apart from another's on the same machine or accou
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 
@@ -53,6 +54,21 @@ def gcs_bucket_name(gcp_project: str, project: str, stack: str) -> str:
     return dns_label(f"{gcp_project}-{project}-{stack}", 63 - len("-models")) + "-models"
 
 
+def gcp_reader_account_id(project: str, stack: str) -> str:
+    """The id of the Google service account an existing cluster's predictor acts as (6-30 characters)."""
+    return dns_label(f"{project}-{stack}", 30 - len("-reader")) + "-reader"
+
+
+def predictor_role_name(project: str, stack: str) -> str:
+    """The IAM role an EKS predictor assumes through IRSA (role names are unique per account)."""
+    return dns_label(f"{project}-{stack}", 64 - len("-predictor")) + "-predictor"
+
+
+def predictor_service_account(model_name: str) -> str:
+    """The predictor's Kubernetes ServiceAccount: the model layer creates it, stores bind identities to it."""
+    return f"{model_name}-predictor"
+
+
 def s3_bucket_prefix(project: str, stack: str) -> str:
     """The start of an S3 bucket name: the AWS provider adds a 26-character unique suffix and takes
     prefixes of at most 37 characters."""
@@ -86,6 +102,22 @@ def sslip_domain(ip: str) -> str:
     return f"{ip}.sslip.io"
 
 
+# The domain of models behind a load balancer that has a host name (EKS): no wildcard DNS serves
+# it, so clients reach the gateway by its address with the Host header (`.internal` is reserved for
+# private use and never resolves publicly).
+HOST_HEADER_DOMAIN = "servebox.internal"
+
+
+def ingress_domain(address: str) -> str:
+    """The domain model hosts get behind an ingress at `address`: <ip>.sslip.io for an IP address
+    (resolves with no DNS setup), HOST_HEADER_DOMAIN for a host name."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return HOST_HEADER_DOMAIN
+    return sslip_domain(address)
+
+
 __all__ = [
     "TYPE_PREFIX",
     "aws_tags",
@@ -98,6 +130,11 @@ __all__ = [
     "dns_label",
     "kind_cluster_name",
     "sslip_domain",
+    "HOST_HEADER_DOMAIN",
+    "ingress_domain",
     "s3_bucket_prefix",
+    "gcp_reader_account_id",
+    "predictor_role_name",
+    "predictor_service_account",
     "standard_labels",
 ]

@@ -64,7 +64,7 @@ from components.cluster import kind
 from components.cluster.base import IngressExposure
 from components.config import DeploymentMode, config_schema, cpu_millicores, memory_bytes, parse_settings, project_name
 from components.model import mnist
-from components.naming import component_type
+from components.naming import component_type, sslip_domain
 from components.platform import cert_manager, istio, knative, kserve, seldon
 from components.model import seldon as seldon_model
 from components.storage import minio
@@ -78,7 +78,7 @@ TARGET_CHAIN = 5
 
 # What the component functions are called with: the kind target (loopback ingress, NodePort gateway,
 # as components/cluster/kind.py builds them). Resources do not depend on either.
-INGRESS_IP = kind.LOOPBACK
+INGRESS_DOMAIN = sslip_domain(kind.LOOPBACK)
 KIND_EXPOSURE = IngressExposure(service_type="NodePort", http_node_port=kind.GATEWAY_HTTP_NODE_PORT)
 
 # The sample model as the program builds it from config left at the Pulumi.yaml defaults (what
@@ -91,8 +91,8 @@ OUR_VALUES: dict[str, Callable[[DeploymentMode], Mapping[str, Any]]] = {
     "istio.istiod_values()": lambda mode: istio.istiod_values(),
     "istio.gateway_values(kind)": lambda mode: istio.gateway_values(KIND_EXPOSURE),
     "knative.operator_values()": lambda mode: knative.operator_values(),
-    "knative.knative_serving(ip)": lambda mode: knative.knative_serving(INGRESS_IP),
-    "kserve.resources_values(mode, ip)": lambda mode: kserve.resources_values(mode, INGRESS_IP),
+    "knative.knative_serving(ip)": lambda mode: knative.knative_serving(INGRESS_DOMAIN),
+    "kserve.resources_values(mode, ip)": lambda mode: kserve.resources_values(mode, INGRESS_DOMAIN),
     "minio.SERVER_RESOURCES": lambda mode: minio.SERVER_RESOURCES,
     "mnist.inference_service(config defaults)": lambda mode: mnist.inference_service(SAMPLE_MODEL, mode, "", ""),
 }

@@ -60,6 +60,10 @@ FAKE_BUCKET_SUFFIX = "20261201093040123400000001"
 FAKE_IMAGE = "https://www.googleapis.com/compute/v1/projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20261119"
 FAKE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE"
 FAKE_SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nRkFLRQ==\n-----END OPENSSH PRIVATE KEY-----\n"
+# What an existing cluster's load balancers and EKS answer, in shape.
+FAKE_LB_ADDRESS = "34.120.7.19"
+FAKE_EKS_ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F"
+FAKE_OIDC_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F"
 FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOST root@servebox-gcp"
 
 
@@ -133,14 +137,20 @@ def secret_value(value: Any) -> Any:
 class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks that keep every registration and answer like the providers would, in shape."""
 
-    def __init__(self) -> None:
+    def __init__(self, load_balancer_address: str = FAKE_LB_ADDRESS) -> None:
         self.registrations: list[pulumi.runtime.MockResourceArgs] = []
+        self.calls: list[pulumi.runtime.MockCallArgs] = []
+        self.load_balancer_address = load_balancer_address
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.registrations.append(args)
         state = dict(args.inputs)
         if args.typ == "command:local:Command":
-            state.setdefault("stdout", FAKE_KUBECONFIG if args.name.endswith("-cluster") else "")
+            if args.name.endswith("-address"):
+                stdout = self.load_balancer_address + "\n"  # what cluster_probe prints
+            else:
+                stdout = FAKE_KUBECONFIG if args.name.endswith("-cluster") else ""
+            state.setdefault("stdout", stdout)
             state.setdefault("stderr", "")
         if args.typ == "command:remote:Command":
             state.setdefault("stdout", FAKE_K3S_KUBECONFIG if args.name.endswith("-kubeconfig") else FAKE_HOST_KEY + "\n")
@@ -175,6 +185,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        self.calls.append(args)
+        if args.token == "aws:eks/getCluster:getCluster":
+            return {"name": args.args["name"], "identities": [{"oidcs": [{"issuer": FAKE_EKS_ISSUER}]}], "id": args.args["name"]}
+        if args.token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            return {"arn": FAKE_OIDC_PROVIDER_ARN, "url": args.args["url"], "id": FAKE_OIDC_PROVIDER_ARN}
         if args.token == "aws:ssm/getParameter:getParameter":
             return {"name": args.args["name"], "value": FAKE_AMI, "type": "String", "arn": "arn:aws:ssm:us-east-1::parameter"}
         if args.token == "aws:ec2/getVpc:getVpc":
@@ -193,29 +208,34 @@ def run_program(
     stack: str = "kind",
     *,
     public_ipv4: Callable[[], str] | None = None,
+    secret_keys: tuple[str, ...] = (),
+    load_balancer_address: str = FAKE_LB_ADDRESS,
 ) -> ProgramRun:
     """Run __main__.py under mocks with `config` (project keys without the prefix; other namespaces'
     keys, such as `gcp:project`, with theirs). The program's one seam to the machine
-    (components/host.py) answers FAKE_PUBLIC_IPV4 and FAKE_NOW, or `public_ipv4` when given."""
+    (components/host.py) answers FAKE_PUBLIC_IPV4 and FAKE_NOW, or `public_ipv4` when given.
+    `secret_keys` are the project keys the stack holds as secrets; `load_balancer_address` is what
+    the address probes print (an existing cluster's load balancer)."""
     from components import host
 
     saved = (host.public_ipv4, host.now)
     host.public_ipv4 = public_ipv4 or (lambda: FAKE_PUBLIC_IPV4)
     host.now = lambda: FAKE_NOW
     try:
-        return _run(config, stack)
+        return _run(config, stack, secret_keys, load_balancer_address)
     finally:
         host.public_ipv4, host.now = saved
 
 
-def _run(config: dict[str, Any] | None, stack: str) -> ProgramRun:
+def _run(config: dict[str, Any] | None, stack: str, secret_keys: tuple[str, ...], load_balancer_address: str) -> ProgramRun:
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(load_balancer_address)
     global LAST_REGISTRATIONS
     LAST_REGISTRATIONS = mocks.registrations
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(
-        {(key if ":" in key else f"{PROJECT}:{key}"): str(value) for key, value in (config or {}).items()}
+        {(key if ":" in key else f"{PROJECT}:{key}"): str(value) for key, value in (config or {}).items()},
+        [f"{PROJECT}:{key}" for key in secret_keys],
     )
 
     options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}

@@ -9,15 +9,18 @@ import pulumi_gcp
 from components import host
 from components.cluster.aws import AwsVmCluster, AwsVmClusterArgs
 from components.cluster.base import Cluster, IngressExposure
+from components.cluster.existing import ExistingCluster, ExistingClusterArgs
 from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
 from components.cluster.kind import KindCluster, KindClusterArgs
-from components.config import Settings, Target
+from components.config import Settings, StoreKind, Target
 from components.naming import aws_tags, cloud_labels, gcp_service_account_id, kind_cluster_name, vm_name
 
 __all__ = [
     "AwsVmCluster",
     "AwsVmClusterArgs",
     "Cluster",
+    "ExistingCluster",
+    "ExistingClusterArgs",
     "GcpVmCluster",
     "GcpVmClusterArgs",
     "IngressExposure",
@@ -31,33 +34,34 @@ __all__ = [
 
 
 def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
-    """The one Google provider of a gcp stack: its project, region and zone, and the stack's labels
-    on every resource that takes labels."""
-    assert settings.gcp is not None
+    """The one Google provider of a stack on Google Cloud: its project, region (and a VM's zone), and
+    the stack's labels on every resource that takes labels."""
+    if settings.gcp is not None:
+        project, region, zone = settings.gcp.project, settings.gcp.region, settings.gcp.zone
+    else:
+        assert settings.existing is not None
+        project, region, zone = settings.existing.gcp_project, settings.existing.gcp_region, None
     return pulumi_gcp.Provider(
-        "gcp",
-        project=settings.gcp.project,
-        region=settings.gcp.region,
-        zone=settings.gcp.zone,
-        default_labels=cloud_labels(settings.project, settings.stack),
+        "gcp", project=project, region=region, zone=zone, default_labels=cloud_labels(settings.project, settings.stack)
     )
 
 
 def aws_provider(settings: Settings) -> pulumi_aws.Provider:
-    """The one AWS provider of an aws stack: its region, and the stack's tags on every resource."""
-    assert settings.aws is not None
+    """The one AWS provider of a stack on AWS: its region, and the stack's tags on every resource."""
+    region = settings.aws.region if settings.aws is not None else settings.existing.aws_region  # type: ignore[union-attr]
     return pulumi_aws.Provider(
         "aws",
-        region=settings.aws.region,
+        region=region,
         default_tags=pulumi_aws.ProviderDefaultTagsArgs(tags=aws_tags(settings.project, settings.stack)),
     )
 
 
 def cloud_provider(settings: Settings) -> pulumi.ProviderResource | None:
-    """The cloud provider a VM target's cluster and store share; None on kind."""
-    if settings.target is Target.GCP:
+    """The cloud provider a stack's cluster and store share: a VM target's, or an existing cluster's
+    cloud where its store lives there (gcs, s3); None on kind and with MinIO."""
+    if settings.target is Target.GCP or (settings.target is Target.EXISTING and settings.store is StoreKind.GCS):
         return gcp_provider(settings)
-    if settings.target is Target.AWS:
+    if settings.target is Target.AWS or (settings.target is Target.EXISTING and settings.store is StoreKind.S3):
         return aws_provider(settings)
     return None
 
@@ -105,5 +109,20 @@ def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = N
                 timeout_seconds=settings.install_timeout_seconds,
             ),
             opts=pulumi.ResourceOptions(providers=[cloud]),
+        )
+    if settings.target is Target.EXISTING:
+        existing = settings.existing
+        assert existing is not None
+        return ExistingCluster(
+            "cluster",
+            ExistingClusterArgs(
+                kubeconfig=existing.kubeconfig,
+                context=existing.cluster.context,
+                server=existing.cluster.server,
+                ingress_address=existing.ingress_address,
+                gke_workload_pool=existing.workload_pool if settings.store is StoreKind.GCS else None,
+                eks_cluster=existing.eks_cluster if settings.store is StoreKind.S3 else None,
+            ),
+            opts=pulumi.ResourceOptions(providers=[cloud]) if cloud is not None else None,
         )
     raise ValueError(f"target {settings.target.value!r} has no cluster implementation")

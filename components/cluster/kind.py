@@ -66,7 +66,7 @@ class KindCluster(pulumi.ComponentResource):
     """Admin kubeconfig from `kind get kubeconfig`; a Pulumi secret."""
     context: pulumi.Output[str]
     """kubectl context kind writes into the user's kubeconfig."""
-    ingress_ip: pulumi.Output[str]
+    ingress_address: pulumi.Output[str]
     """Where users reach the ingress: the host's loopback."""
     ingress_port: pulumi.Output[int]
     """The host port mapped to the gateway's HTTP NodePort."""
@@ -104,7 +104,7 @@ class KindCluster(pulumi.ComponentResource):
 
         self.kubeconfig = pulumi.Output.secret(cluster.stdout)
         self.context = pulumi.Output.from_input(f"kind-{args.cluster_name}")
-        self.ingress_ip = pulumi.Output.from_input(LOOPBACK)
+        self.ingress_address = pulumi.Output.from_input(LOOPBACK)
         self.ingress_port = pulumi.Output.from_input(args.host_port)
         self.exposure = IngressExposure(service_type="NodePort", http_node_port=GATEWAY_HTTP_NODE_PORT)
         self.provider = k8s.Provider(
@@ -119,7 +119,7 @@ class KindCluster(pulumi.ComponentResource):
             {
                 "kubeconfig": self.kubeconfig,
                 "context": self.context,
-                "ingress_ip": self.ingress_ip,
+                "ingress_address": self.ingress_address,
                 "ingress_port": self.ingress_port,
             }
         )

@@ -242,7 +242,7 @@ class VmClusterComponent(pulumi.ComponentResource):
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
     context: pulumi.Output[str]
-    ingress_ip: pulumi.Output[str]
+    ingress_address: pulumi.Output[str]
     ingress_port: pulumi.Output[int]
     exposure: IngressExposure
     node_identity: pulumi.Output[str]
@@ -267,7 +267,7 @@ class VmClusterComponent(pulumi.ComponentResource):
         self.provider = access.provider
         self.kubeconfig = access.kubeconfig
         self.context = pulumi.Output.from_input(context_name)
-        self.ingress_ip = external_ip
+        self.ingress_address = external_ip
         self.ingress_port = pulumi.Output.from_input(HTTP_PORT)
         self.exposure = EXPOSURE
         self.node_identity = node_identity
@@ -277,7 +277,7 @@ class VmClusterComponent(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "kubeconfig": self.kubeconfig,
-                "ingress_ip": self.ingress_ip,
+                "ingress_address": self.ingress_address,
                 "node_identity": self.node_identity,
                 "expires_at": self.expires_at,
             }

@@ -25,7 +25,7 @@ from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestS
 from components.local import PROJECT_DIR, project_python
 from components.model import runtime, seldon
 from components.model.artifact import Artifact
-from components.naming import component_type, standard_labels
+from components.naming import component_type, predictor_service_account, standard_labels
 from components.platform.kserve import model_host
 from components.storage.base import ModelStore
 
@@ -51,6 +51,8 @@ def inference_service(
             "predictor": {
                 "minReplicas": model.min_replicas,
                 "maxReplicas": model.max_replicas,
+                **({"scaleMetric": model.scale_metric.value} if model.scale_metric else {}),
+                **({"scaleTarget": model.scale_target} if model.scale_target else {}),
                 "serviceAccountName": service_account,
                 "model": {
                     "modelFormat": dict(runtime.MODEL_FORMAT),
@@ -95,12 +97,14 @@ def inference_path(protocol: str, model_name: str) -> str:
     return f"/v2/models/{model_name}/infer" if protocol == "v2" else f"/v1/models/{model_name}:predict"
 
 
-def endpoint(name: str, namespace: str, ingress_ip: str, ingress_port: int, path_prefix: str = "") -> Endpoint:
-    """The model's endpoint behind an ingress at ingress_ip:ingress_port."""
-    host = model_host(name, namespace, ingress_ip)
+def endpoint(
+    name: str, namespace: str, ingress_address: str, ingress_port: int, domain: str, path_prefix: str = ""
+) -> Endpoint:
+    """The model's endpoint behind an ingress at ingress_address:ingress_port, with hosts under `domain`."""
+    host = model_host(name, namespace, domain)
     port = "" if ingress_port == 80 else f":{ingress_port}"
     return Endpoint(
-        host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_ip}{port}", path_prefix=path_prefix
+        host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_address}{port}", path_prefix=path_prefix
     )
 
 
@@ -163,14 +167,16 @@ class MnistModelArgs:
     """The trained artifact to upload (components.model.artifact)."""
     store: ModelStore
     """Where the artifact is stored and the read-only identity the predictor uses."""
-    ingress_ip: pulumi.Input[str]
+    ingress_address: pulumi.Input[str]
     """Address of the ingress gateway as users reach it."""
     ingress_port: pulumi.Input[int]
     """HTTP port of the ingress gateway as users reach it."""
+    ingress_domain: pulumi.Input[str]
+    """The domain model hosts are under (the platform's)."""
     serving_ready: pulumi.Resource
     """The serving stack's webhook serving (and KServe's runtimes installed)."""
     ingress_gateway: pulumi.Resource
-    """The ingress gateway release; the smoke test goes through it."""
+    """What proves the ingress gateway serves; the smoke test goes through it."""
     smoke_test: SmokeTestSettings
     """How many digits the last step sends and how many must come back right."""
     timeout_seconds: int
@@ -227,7 +233,11 @@ class MnistModel(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{model.name}-predictor", namespace=ns.metadata.name, labels=standard_labels("mnist")
+                name=predictor_service_account(model.name),
+                namespace=ns.metadata.name,
+                labels=standard_labels("mnist"),
+                # Where the cluster makes it a cloud principal (Workload Identity, IRSA).
+                annotations=args.store.service_account_annotations,
             ),
             secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)]
             if credentials and not on_seldon
@@ -273,8 +283,8 @@ class MnistModel(pulumi.ComponentResource):
             protocol = runtime.PROTOCOL
             definition = inference_service(model, args.deployment_mode, "", "")
 
-        self.endpoint = pulumi.Output.all(args.ingress_ip, args.ingress_port).apply(
-            lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), prefix)
+        self.endpoint = pulumi.Output.all(args.ingress_address, args.ingress_port, args.ingress_domain).apply(
+            lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), address[2], prefix)
         )
         self.infer_url = self.endpoint.apply(lambda e: e.infer_url(model.name))
         self.predict_url = (

@@ -1,5 +1,5 @@
 """Add-ons installed on any cluster: cert-manager, Istio, Knative Serving and KServe."""
 
-from components.platform.platform import Platform, PlatformArgs
+from components.platform.platform import Platform, PlatformArgs, PlatformParts
 
-__all__ = ["Platform", "PlatformArgs"]
+__all__ = ["Platform", "PlatformArgs", "PlatformParts"]

@@ -27,8 +27,10 @@ def release(
     values: pulumi.Input[Mapping[str, Any]],
     timeout_seconds: int,
     opts: pulumi.ResourceOptions,
+    skip_await: bool = False,
 ) -> k8s.helm.v3.Release:
-    """A Helm release of `chart` at its pinned version, awaited until ready."""
+    """A Helm release of `chart` at its pinned version, awaited until ready (unless `skip_await`:
+    then whoever needs it waits on what it really needs, as the address probe does)."""
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
@@ -42,7 +44,8 @@ def release(
             values=values,
             timeout=timeout_seconds,
             atomic=True,
-            wait_for_jobs=True,
+            wait_for_jobs=not skip_await,
+            skip_await=skip_await,
         ),
         opts=opts,
     )

@@ -21,6 +21,8 @@ from components.platform import helm
 
 NAMESPACE = "istio-system"
 GATEWAY_RELEASE = "istio-ingressgateway"
+GATEWAY_SERVICE = f"{NAMESPACE}/{GATEWAY_RELEASE}"
+"""The gateway's Service: the release name, in Istio's namespace (also where an existing Istio has it)."""
 INGRESS_CLASS = "istio"
 
 
@@ -93,7 +95,9 @@ class Istio(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("istio"), child)
 
-        def step(role: str, chart: versions.Chart, release_name: str, values: dict, after: list) -> k8s.helm.v3.Release:
+        def step(
+            role: str, chart: versions.Chart, release_name: str, values: dict, after: list, skip_await: bool = False
+        ) -> k8s.helm.v3.Release:
             return helm.release(
                 f"{name}-{role}",
                 chart,
@@ -102,11 +106,21 @@ class Istio(pulumi.ComponentResource):
                 values=values,
                 timeout_seconds=args.timeout_seconds,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
+                skip_await=skip_await,
             )
 
         self.base = step("base", versions.ISTIO_BASE, "istio-base", base_values(), [])
         self.istiod = step("istiod", versions.ISTIOD, "istiod", istiod_values(), [self.base])
-        self.gateway = step("gateway", versions.ISTIO_GATEWAY, GATEWAY_RELEASE, gateway_values(args.exposure), [self.istiod])
+        # Helm would wait for a load-balancer address without saying why it waits; where the address
+        # comes from the cloud, the platform's address probe waits instead and says what to check.
+        self.gateway = step(
+            "gateway",
+            versions.ISTIO_GATEWAY,
+            GATEWAY_RELEASE,
+            gateway_values(args.exposure),
+            [self.istiod],
+            skip_await=args.exposure.address_from_status,
+        )
         manifest = ingress_class()
         k8s.networking.v1.IngressClass(
             f"{name}-ingress-class",

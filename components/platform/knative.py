@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import kube, versions
-from components.naming import component_type, sslip_domain, standard_labels
+from components.naming import component_type, standard_labels
 from components.platform import helm
 
 OPERATOR_NAMESPACE = "knative-operator"
@@ -46,8 +46,8 @@ def operator_values() -> dict:
     return {"knative_operator": {"knative_operator": {"resources": small}, "operator_webhook": {"resources": small}}}
 
 
-def knative_serving(ingress_ip: str) -> dict:
-    """The KnativeServing resource for a cluster whose ingress is reached at `ingress_ip`."""
+def knative_serving(domain: str) -> dict:
+    """The KnativeServing resource for a cluster whose services get hosts under `domain`."""
     return {
         "apiVersion": "operator.knative.dev/v1beta1",
         "kind": "KnativeServing",
@@ -61,7 +61,7 @@ def knative_serving(ingress_ip: str) -> dict:
             "version": versions.KNATIVE_VERSION,
             "ingress": {"istio": {"enabled": True}},
             "config": {
-                "domain": {sslip_domain(ingress_ip): ""},
+                "domain": {domain: ""},
                 "deployment": {"registries-skipping-tag-resolving": REGISTRIES_SKIPPING_TAG_RESOLVING},
             },
             "workloads": [
@@ -76,8 +76,8 @@ def knative_serving(ingress_ip: str) -> dict:
 class KnativeArgs:
     """Inputs of the Knative Serving install."""
 
-    ingress_ip: pulumi.Input[str]
-    """Address the ingress is reached at; the serving domain is <ingress_ip>.sslip.io."""
+    domain: pulumi.Input[str]
+    """The serving domain (<ingress ip>.sslip.io, or an existing cluster's)."""
     istio_crds: pulumi.Resource
     """The Istio release that provides the networking.istio.io CRDs (net-istio creates Gateways)."""
     timeout_seconds: int
@@ -110,7 +110,7 @@ class Knative(pulumi.ComponentResource):
         )
         self.serving = kube.custom_resource(
             f"{name}-serving",
-            pulumi.Output.from_input(args.ingress_ip).apply(knative_serving),
+            pulumi.Output.from_input(args.domain).apply(knative_serving),
             api_version="operator.knative.dev/v1beta1",
             kind="KnativeServing",
             namespace=serving_ns.metadata.name,

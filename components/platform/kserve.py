@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from components import kube, versions
 from components.config import DeploymentMode
 from components.manifests import render
-from components.naming import component_type, sslip_domain, standard_labels
+from components.naming import component_type, standard_labels
 from components.platform import helm
 from components.platform.readiness import webhook_ready
 from components.platform.istio import INGRESS_CLASS
@@ -30,12 +30,12 @@ WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"
 MODEL_HOST_TEMPLATE = "{{ .Name }}.{{ .Namespace }}.{{ .IngressDomain }}"
 
 
-def model_host(name: str, namespace: str, ingress_ip: str) -> str:
+def model_host(name: str, namespace: str, domain: str) -> str:
     """The host an InferenceService answers on, in either mode (see MODEL_HOST_TEMPLATE)."""
-    return f"{name}.{namespace}.{sslip_domain(ingress_ip)}"
+    return f"{name}.{namespace}.{domain}"
 
 
-def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
+def resources_values(mode: DeploymentMode, domain: str) -> dict:
     """kserve-resources values: the mode, the sslip.io domain, Istio's ingress class, small requests."""
     return {
         "kserve": {
@@ -43,7 +43,7 @@ def resources_values(mode: DeploymentMode, ingress_ip: str) -> dict:
             "controller": {
                 "deploymentMode": mode.kserve_name,
                 "gateway": {
-                    "domain": sslip_domain(ingress_ip),
+                    "domain": domain,
                     # Knative's own template, so a model's host is <name>.<namespace>.<domain> in
                     # both modes (the chart's default joins name and namespace with '-').
                     "domainTemplate": MODEL_HOST_TEMPLATE,
@@ -98,8 +98,8 @@ class KServeArgs:
 
     deployment_mode: DeploymentMode
     """Knative (needs `knative_serving`) or Standard."""
-    ingress_ip: pulumi.Input[str]
-    """Address the ingress is reached at; model hosts are under <ingress_ip>.sslip.io."""
+    domain: pulumi.Input[str]
+    """The domain model hosts are under (<ingress ip>.sslip.io, or an existing cluster's)."""
     kubeconfig: pulumi.Input[str]
     """Secret kubeconfig for the webhook probe, which runs outside the provider."""
     cert_manager: pulumi.Resource
@@ -136,8 +136,8 @@ class KServe(pulumi.ComponentResource):
             timeout_seconds=args.timeout_seconds,
             opts=child,
         )
-        values = pulumi.Output.from_input(args.ingress_ip).apply(
-            lambda ip: resources_values(args.deployment_mode, ip)
+        values = pulumi.Output.from_input(args.domain).apply(
+            lambda domain: resources_values(args.deployment_mode, domain)
         )
         controller = helm.release(
             f"{name}-resources",

@@ -7,6 +7,12 @@ nothing). The longest chain of readiness waits in Knative mode is five:
 istio-base -> KnativeServing -> kserve-resources -> webhook probe -> kserve-runtime-configs.
 Standard mode installs no Knative. With Seldon: cert-manager ∥ istio-base -> seldon-core-operator ->
 webhook probe, and istiod -> the Seldon Gateway.
+
+On an existing cluster each of cert-manager, Istio and Knative can be the cluster's own
+(PlatformParts): then a probe checks it is there, in the place of its install, so that what needs it
+waits on the check and a missing part fails with its name and key. Where the cloud hands the gateway
+its address, an address probe waits for the load balancer and gives the address the model hosts
+and the Knative domain are built from.
 """
 
 from __future__ import annotations
@@ -17,12 +23,22 @@ import pulumi
 
 from components.cluster.base import IngressExposure
 from components.config import DeploymentMode, Serving
-from components.naming import component_type
+from components.naming import component_type, ingress_domain
 from components.platform.cert_manager import CertManager, CertManagerArgs
-from components.platform.istio import Istio, IstioArgs
+from components.platform.istio import GATEWAY_SERVICE, Istio, IstioArgs
 from components.platform.knative import Knative, KnativeArgs
 from components.platform.kserve import KServe, KServeArgs
+from components.platform.readiness import part_present, service_address
 from components.platform.seldon import Seldon, SeldonArgs
+
+
+@dataclass(frozen=True)
+class PlatformParts:
+    """Which parts servebox installs; False = the (existing) cluster has it, and it is checked."""
+
+    cert_manager: bool = True
+    istio: bool = True
+    knative: bool = True
 
 
 @dataclass(frozen=True)
@@ -35,61 +51,117 @@ class PlatformArgs:
     """KServe mode; Knative mode also installs Knative Serving. Unused with Seldon."""
     exposure: IngressExposure
     """How the target exposes the ingress gateway."""
-    ingress_ip: pulumi.Input[str]
-    """Address users reach the ingress at; model domains are <ingress_ip>.sslip.io."""
+    ingress_address: pulumi.Input[str] | None
+    """Address users reach the ingress at; None = read from the gateway's load-balancer status
+    (exposure.address_from_status)."""
     kubeconfig: pulumi.Input[str]
-    """Secret kubeconfig, for the readiness probes that run beside the provider."""
+    """Secret kubeconfig, for the probes that run beside the provider."""
     timeout_seconds: int
     """Time limit of each install step."""
+    ingress_domain: str | None = None
+    """Domain of the model hosts; None = naming.ingress_domain(address) (<ip>.sslip.io)."""
+    install: PlatformParts = PlatformParts()
+    """Which parts to install rather than check."""
 
 
 class Platform(pulumi.ComponentResource):
-    """Everything a model needs to be served, installed in order and awaited until it serves."""
+    """Everything a model needs to be served, installed (or checked) in order and awaited until it serves."""
 
     ingress_gateway: pulumi.Resource
-    """The Istio ingress gateway release; a model's endpoint works once it is ready."""
+    """What proves the ingress gateway serves; a model's endpoint works once it is done."""
     serving_ready: pulumi.Resource
     """The serving stack's webhook serving (and KServe's runtimes installed); create models after it."""
+    ingress_address: pulumi.Output[str]
+    """Where users reach the gateway: the target's address, or the load balancer's."""
+    ingress_domain: pulumi.Output[str]
+    """The domain model hosts are under."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Platform"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        cert_manager = CertManager(f"{name}-cert-manager", CertManagerArgs(args.timeout_seconds), child)
-        istio = Istio(f"{name}-istio", IstioArgs(args.exposure, args.timeout_seconds), child)
+        install = args.install
+        kserve_standard = args.serving is Serving.KSERVE and args.deployment_mode is DeploymentMode.STANDARD
+
+        def check(part: str, after: list[pulumi.Resource] | None = None, **flags) -> pulumi.Resource:
+            return part_present(
+                f"{name}-{part}-present",
+                part=part,
+                kubeconfig=args.kubeconfig,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after or [])),
+                **flags,
+            )
+
+        cert_manager = (
+            CertManager(f"{name}-cert-manager", CertManagerArgs(args.timeout_seconds), child).release
+            if install.cert_manager
+            else check("cert-manager")
+        )
+        if install.istio:
+            istio = Istio(f"{name}-istio", IstioArgs(args.exposure, args.timeout_seconds), child)
+            istio_crds, istiod, gateway = istio.base, istio.istiod, istio.gateway
+        else:
+            istio_crds = istiod = gateway = check("istio", ingress_class=kserve_standard)
+
+        if args.exposure.address_from_status:
+            probe = service_address(
+                f"{name}-ingress-address",
+                service=GATEWAY_SERVICE,
+                from_status=args.ingress_address is None,
+                kubeconfig=args.kubeconfig,
+                timeout_seconds=args.timeout_seconds,
+                missing_key=None if install.istio else "installIstio",
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[gateway])),
+            )
+            self.ingress_gateway = probe
+            address = pulumi.Output.from_input(
+                args.ingress_address if args.ingress_address is not None else probe.stdout.apply(str.strip)
+            )
+        else:
+            assert args.ingress_address is not None, "a target that does not read its address must give it"
+            self.ingress_gateway = gateway
+            address = pulumi.Output.from_input(args.ingress_address)
+        self.ingress_address = address
+        self.ingress_domain = address.apply(lambda value: args.ingress_domain or ingress_domain(value))
+
         if args.serving is Serving.SELDON:
             seldon = Seldon(
                 f"{name}-seldon",
                 SeldonArgs(
                     kubeconfig=args.kubeconfig,
-                    cert_manager=cert_manager.release,
-                    istio_crds=istio.base,
-                    istiod=istio.istiod,
+                    cert_manager=cert_manager,
+                    istio_crds=istio_crds,
+                    istiod=istiod,
                     timeout_seconds=args.timeout_seconds,
                 ),
                 child,
             )
             self.serving_ready = seldon.webhook_ready
         else:
-            knative = None
+            knative_serving = None
             if args.deployment_mode is DeploymentMode.KNATIVE:
-                knative = Knative(
-                    f"{name}-knative",
-                    KnativeArgs(ingress_ip=args.ingress_ip, istio_crds=istio.base, timeout_seconds=args.timeout_seconds),
-                    child,
+                knative_serving = (
+                    Knative(
+                        f"{name}-knative",
+                        KnativeArgs(domain=self.ingress_domain, istio_crds=istio_crds, timeout_seconds=args.timeout_seconds),
+                        child,
+                    ).serving
+                    if install.knative
+                    else check("knative", after=[istio_crds], domain=args.ingress_domain)
                 )
             kserve = KServe(
                 f"{name}-kserve",
                 KServeArgs(
                     deployment_mode=args.deployment_mode,
-                    ingress_ip=args.ingress_ip,
+                    domain=self.ingress_domain,
                     kubeconfig=args.kubeconfig,
-                    cert_manager=cert_manager.release,
-                    istio_crds=istio.base,
-                    knative_serving=knative.serving if knative else None,
+                    cert_manager=cert_manager,
+                    istio_crds=istio_crds,
+                    knative_serving=knative_serving,
                     timeout_seconds=args.timeout_seconds,
                 ),
                 child,
             )
             self.serving_ready = kserve.runtimes
-        self.ingress_gateway = istio.gateway
-        self.register_outputs({"ingress_gateway": istio.gateway.status, "serving_ready": self.serving_ready.urn})
+        self.register_outputs(
+            {"ingress_address": self.ingress_address, "ingress_domain": self.ingress_domain, "serving_ready": self.serving_ready.urn}
+        )

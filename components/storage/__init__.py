@@ -6,13 +6,21 @@ from typing import cast
 
 import pulumi
 
-from components.cluster.base import Cluster, VmCluster
-from components.config import Settings, Target
-from components.naming import bucket_name, cloud_labels, gcs_bucket_name, s3_bucket_prefix
+from components.cluster.base import Cluster, EksOidcProvider, ExistingCluster, GkeWorkloadIdentity, VmCluster
+from components.config import Settings, StoreKind, Target
+from components.naming import (
+    bucket_name,
+    cloud_labels,
+    gcp_reader_account_id,
+    gcs_bucket_name,
+    predictor_role_name,
+    predictor_service_account,
+    s3_bucket_prefix,
+)
 from components.storage.base import ModelStore, PredictorCredentials, StoredObject
-from components.storage.gcs import GcsStore, GcsStoreArgs
-from components.storage.minio import MinioStore, MinioStoreArgs
-from components.storage.s3 import S3Store, S3StoreArgs
+from components.storage.gcs import GcsStore, GcsStoreArgs, WorkloadIdentityReader
+from components.storage.minio import MinioLoadBalancer, MinioStore, MinioStoreArgs
+from components.storage.s3 import IrsaReader, S3Store, S3StoreArgs
 
 __all__ = [
     "GcsStore",
@@ -31,7 +39,10 @@ __all__ = [
 def create_store(
     settings: Settings, cluster: Cluster, cloud_provider: pulumi.ProviderResource | None = None
 ) -> ModelStore:
-    """The store of the configured target: MinIO in a kind cluster, GCS beside a GCP VM, S3 beside an EC2 one."""
+    """The store of the configured target: MinIO in a kind cluster, GCS beside a GCP VM, S3 beside an
+    EC2 one; on an existing cluster the `store` key's, read keyless through the cluster's identity."""
+    if settings.target is Target.EXISTING:
+        return _existing_store(settings, cast(ExistingCluster, cluster), cloud_provider)
     if settings.target is Target.KIND:
         return MinioStore(
             "store",
@@ -61,3 +72,49 @@ def create_store(
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
         )
     raise ValueError(f"target {settings.target.value!r} has no store implementation")
+
+
+def _existing_store(
+    settings: Settings, cluster: ExistingCluster, cloud_provider: pulumi.ProviderResource | None
+) -> ModelStore:
+    existing = settings.existing
+    assert existing is not None
+    on_cloud = pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None)
+    predictor = (settings.model.namespace, predictor_service_account(settings.model.name))
+    identity = cluster.workload_identity
+    if settings.store is StoreKind.GCS:
+        assert isinstance(identity, GkeWorkloadIdentity) and existing.gcp_project and existing.gcp_region
+        return GcsStore(
+            "store",
+            GcsStoreArgs(
+                bucket=gcs_bucket_name(existing.gcp_project, settings.project, settings.stack),
+                location=existing.gcp_region,
+                reader=WorkloadIdentityReader(
+                    identity, *predictor, account_id=gcp_reader_account_id(settings.project, settings.stack)
+                ),
+                labels=cloud_labels(settings.project, settings.stack),
+            ),
+            opts=on_cloud,
+        )
+    if settings.store is StoreKind.S3:
+        assert isinstance(identity, EksOidcProvider) and existing.aws_region
+        return S3Store(
+            "store",
+            S3StoreArgs(
+                bucket_prefix=s3_bucket_prefix(settings.project, settings.stack),
+                reader_role=IrsaReader(
+                    identity, *predictor, role_name=predictor_role_name(settings.project, settings.stack), region=existing.aws_region
+                ),
+            ),
+            opts=on_cloud,
+        )
+    return MinioStore(
+        "store",
+        MinioStoreArgs(
+            bucket=bucket_name(settings.project, settings.stack),
+            load_balancer=MinioLoadBalancer(
+                source_ranges=existing.admin_cidrs, kubeconfig=cluster.kubeconfig, timeout_seconds=settings.install_timeout_seconds
+            ),
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider]),
+    )

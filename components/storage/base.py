@@ -2,8 +2,9 @@
 
 A store owns a private bucket, uploads files into it as tracked resources (content-addressed by the
 caller's key, deleted by destroy) and says how the predictor may read them: a Secret of keys for the
-predictor's ServiceAccount where the store needs keys (MinIO on kind), or nothing at all where the
-node's own cloud identity reads the bucket (GCS on a GCP VM).
+predictor's ServiceAccount where the store needs keys (MinIO), nothing at all where the node's own
+cloud identity reads the bucket (GCS on a GCP VM, S3 on an EC2 one), or an annotation on that
+ServiceAccount that makes it a cloud principal of its own (Workload Identity on GKE, IRSA on EKS).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class ModelStore(Protocol):
     bucket: pulumi.Output[str]
     """The private bucket."""
     predictor_credentials: PredictorCredentials | None
-    """Keys for the predictor, or None where it reads keyless through the node's identity."""
+    """Keys for the predictor, or None where it reads keyless."""
+    service_account_annotations: pulumi.Input[dict[str, str]] | None
+    """What makes the predictor's ServiceAccount the store's reader (Workload Identity, IRSA), or None."""
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
         """Upload `local_path` as `key`; the tracked object and the URI of its directory."""

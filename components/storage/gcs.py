@@ -7,7 +7,14 @@ default credentials, which on a Compute Engine VM come from the metadata server 
 service account (kserve/kserve python/storage/kserve_storage/kserve_storage.py@v0.20.0
 `_download_gcs`). Every object is a resource of the stack, so destroy empties the bucket and
 removes it.
+
+On an existing GKE cluster the reader is a Google service account of the stack's own instead, which
+exactly one Kubernetes ServiceAccount (the predictor's) may act as through Workload Identity
+(`roles/iam.workloadIdentityUser` for `serviceAccount:<pool>[<namespace>/<name>]`), named by the
+`iam.gke.io/gcp-service-account` annotation on it; the storage initializer's default credentials
+then come from GKE's metadata server as that account.
 https://cloud.google.com/storage/docs/uniform-bucket-level-access
+https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
 """
 
 from __future__ import annotations
@@ -17,11 +24,28 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.cluster.base import GkeWorkloadIdentity
 from components.naming import component_type
 from components.storage.base import PredictorCredentials, StoredObject
 
 READER_ROLE = "roles/storage.objectViewer"
 """storage.objects.get and storage.objects.list: what the storage initializer calls, nothing more."""
+WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
+"""Lets the named Kubernetes ServiceAccount act as the Google service account, nothing more."""
+SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
+
+
+@dataclass(frozen=True)
+class WorkloadIdentityReader:
+    """An existing GKE cluster's predictor, as the reader of the bucket."""
+
+    identity: GkeWorkloadIdentity
+    """The cluster's Workload Identity pool."""
+    namespace: str
+    service_account: str
+    """The predictor's Kubernetes ServiceAccount."""
+    account_id: str
+    """Id of the Google service account created for it (naming.gcp_reader_account_id)."""
 
 
 @dataclass(frozen=True)
@@ -32,18 +56,21 @@ class GcsStoreArgs:
     """Bucket name: globally unique (naming.gcs_bucket_name), 3-63 characters."""
     location: str
     """The VM's region: reads stay in-region and cost no egress."""
-    reader: pulumi.Input[str]
-    """Email of the service account that may read the bucket (the VM's)."""
+    reader: pulumi.Input[str] | WorkloadIdentityReader
+    """Who may read the bucket: the email of the VM's service account, or an existing GKE
+    cluster's predictor through Workload Identity."""
     labels: dict[str, str]
     """Labels naming the project and the stack."""
 
 
 class GcsStore(pulumi.ComponentResource):
-    """A private bucket and a read-only grant for the VM's service account."""
+    """A private bucket and a read-only grant for the VM's service account (or the predictor's own)."""
 
     bucket: pulumi.Output[str]
     predictor_credentials: PredictorCredentials | None = None
-    """Keyless: the node's identity reads the bucket, so the predictor gets no credentials at all."""
+    """Keyless: no key exists, so the predictor gets no credentials at all."""
+    service_account_annotations: pulumi.Output[dict[str, str]] | None = None
+    """With Workload Identity: the annotation naming the Google service account."""
 
     def __init__(self, name: str, args: GcsStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "GcsStore"), name, None, opts)
@@ -59,13 +86,37 @@ class GcsStore(pulumi.ComponentResource):
             labels=args.labels,
             opts=child,
         )
+        reader = args.reader
+        self._ready: list[pulumi.Resource] = []
+        if isinstance(reader, WorkloadIdentityReader):
+            account = gcp.serviceaccount.Account(
+                f"{name}-reader-account",
+                account_id=reader.account_id,
+                display_name=f"servebox predictor: reads {args.bucket}",
+                opts=child,
+            )
+            # Exactly one Kubernetes ServiceAccount of the cluster may act as it; no key is ever made.
+            self._ready.append(
+                gcp.serviceaccount.IAMMember(
+                    f"{name}-workload-identity",
+                    service_account_id=account.name,
+                    role=WORKLOAD_IDENTITY_ROLE,
+                    member=reader.identity.member(reader.namespace, reader.service_account),
+                    opts=child,
+                )
+            )
+            reader_email: pulumi.Input[str] = account.email
+            self.service_account_annotations = account.email.apply(lambda email: {SERVICE_ACCOUNT_ANNOTATION: email})
+        else:
+            reader_email = reader
         self._grant = gcp.storage.BucketIAMMember(
             f"{name}-reader",
             bucket=bucket.name,
             role=READER_ROLE,
-            member=pulumi.Output.concat("serviceAccount:", args.reader),
+            member=pulumi.Output.concat("serviceAccount:", reader_email),
             opts=child,
         )
+        self._ready.append(self._grant)
         self._provider = self.get_provider("gcp::")
         self.bucket = bucket.name
         self.register_outputs({"bucket": self.bucket})
@@ -79,7 +130,7 @@ class GcsStore(pulumi.ComponentResource):
             source=pulumi.FileAsset(local_path),
             content_type="application/octet-stream",
             # The object belongs to the model, but is created with the store's provider.
-            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=[self._grant]),
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=self._ready),
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("gs://", self.bucket, "/", directory))

@@ -5,6 +5,12 @@ secrets). Its S3 API is a NodePort that the kind config publishes on the host's 
 bucket, the reader identity and every uploaded object are Pulumi resources of the MinIO provider:
 tracked, replaced when their content changes and deleted by destroy, from where the user stands.
 The predictor gets a separate user whose policy can list and read that one bucket, nothing more.
+
+On an existing cluster there is no host port to map: the S3 API gets a LoadBalancer Service whose
+`loadBalancerSourceRanges` admit adminCidrs only (this machine's address by default), and Pulumi
+uploads through the address an address probe reads from its status. The API never answers without
+credentials (the bucket is private, anonymous access is off), and outside those ranges it does not
+answer at all.
 https://min.io/docs/minio/linux/administration/identity-access-management/policy-based-access-control.html
 """
 
@@ -21,6 +27,7 @@ import pulumi_random as random
 from components import kube, versions
 from components.cluster.kind import STORE_NODE_PORT
 from components.naming import component_type, standard_labels
+from components.platform.readiness import service_address
 from components.storage.base import PredictorCredentials, StoredObject
 
 NAMESPACE = "model-store"
@@ -74,13 +81,27 @@ def storage_environment(endpoint: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class MinioLoadBalancer:
+    """How an existing cluster exposes MinIO's S3 API to the machine running Pulumi."""
+
+    source_ranges: tuple[str, ...]
+    """The CIDRs the load balancer admits (adminCidrs)."""
+    kubeconfig: pulumi.Input[str]
+    """Secret kubeconfig for the address probe."""
+    timeout_seconds: int
+    """How long the load balancer may take to get an address."""
+
+
+@dataclass(frozen=True)
 class MinioStoreArgs:
     """Inputs of the MinIO model store."""
 
     bucket: str
     """Bucket name (3-63 lower-case characters); unique per stack."""
-    host_port: int
-    """Port on 127.0.0.1 mapped to the S3 API's NodePort by the kind config."""
+    host_port: int | None = None
+    """kind: the port on 127.0.0.1 mapped to the S3 API's NodePort by the kind config."""
+    load_balancer: MinioLoadBalancer | None = None
+    """Existing clusters: the S3 API behind a load balancer for adminCidrs only."""
     storage_size: str = "2Gi"
     """Size of MinIO's persistent volume."""
 
@@ -98,9 +119,13 @@ class MinioStore(pulumi.ComponentResource):
     """Secret key of the read-only identity; a Pulumi secret."""
     predictor_credentials: PredictorCredentials
     """The read-only identity as the predictor's Secret (the store contract, storage/base.py)."""
+    service_account_annotations: None = None
+    """Keys, not a cloud identity: nothing goes on the ServiceAccount itself."""
 
     def __init__(self, name: str, args: MinioStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "MinioStore"), name, None, opts)
+        if (args.host_port is None) == (args.load_balancer is None):
+            raise ValueError("MinioStoreArgs takes exactly one of host_port (kind) and load_balancer")
         child = pulumi.ResourceOptions(parent=self)
         labels = standard_labels("minio", versions.MINIO.tag)
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child)
@@ -191,13 +216,33 @@ class MinioStore(pulumi.ComponentResource):
                 type="NodePort",
                 selector=selector,
                 ports=[k8s.core.v1.ServicePortArgs(name="s3", port=API_PORT, target_port=API_PORT, node_port=STORE_NODE_PORT)],
+            )
+            if args.load_balancer is None
+            else k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer",
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name="s3", port=API_PORT, target_port=API_PORT)],
+                load_balancer_source_ranges=list(args.load_balancer.source_ranges),
             ),
             opts=child,
         )
-        # Talks to MinIO through the host port; exists only once the server is Ready behind its Service.
+        if args.load_balancer is None:
+            api: pulumi.Input[str] = f"127.0.0.1:{args.host_port}"
+        else:
+            address = service_address(
+                f"{name}-address",
+                service=f"{NAMESPACE}/{SERVICE}",
+                from_status=True,
+                kubeconfig=args.load_balancer.kubeconfig,
+                timeout_seconds=args.load_balancer.timeout_seconds,
+                opts=kube.after(child, server, service),
+            )
+            api = address.stdout.apply(lambda text: f"{text.strip()}:{API_PORT}")
+        # Talks to MinIO through the host port (kind) or its load balancer; exists only once the
+        # server is Ready behind its Service.
         self._provider = minio.Provider(
             f"{name}-provider",
-            minio_server=f"127.0.0.1:{args.host_port}",
+            minio_server=api,
             minio_user=ROOT_USER,
             minio_password=root_secret,
             minio_region=REGION,

@@ -6,7 +6,14 @@ nothing else. The predictor carries no key and no Secret: KServe's storage initi
 default credential chain, which on the instance ends at the role through IMDSv2 (hop limit 2), and
 botocore's region chain, which ends at IMDS too (kserve/kserve python/storage/kserve_storage/
 kserve_storage.py@v0.20.0 `_download_s3`). Every object is a resource of the stack.
+
+On an existing EKS cluster the reader is an IAM role of the stack's own (IRSA): its trust policy lets
+exactly the predictor's ServiceAccount assume it through the cluster's IAM OIDC provider (`sub` and
+`aud` conditions), and the `eks.amazonaws.com/role-arn` annotation on that ServiceAccount makes
+EKS's pod identity webhook hand the pods a web-identity token for it; KServe's credential builder
+reads the annotation too (pkg/credentials/service_account_credentials.go@v0.20.0).
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
+https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.html
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster.base import EksOidcProvider
 from components.naming import component_type
 from components.storage.base import PredictorCredentials, StoredObject
 
@@ -35,14 +43,58 @@ def read_policy(bucket_arn: str) -> str:
     )
 
 
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+REGION_ANNOTATION = "serving.kserve.io/s3-region"
+
+
+def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+    """Only `namespace/service_account` of the cluster behind `issuer`, with a token for STS, may
+    assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{issuer}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+@dataclass(frozen=True)
+class IrsaReader:
+    """An existing EKS cluster's predictor, as the reader of the bucket."""
+
+    oidc: EksOidcProvider
+    """The cluster's IAM OIDC provider."""
+    namespace: str
+    service_account: str
+    """The predictor's Kubernetes ServiceAccount."""
+    role_name: str
+    """Name of the IAM role created for it (naming.predictor_role_name)."""
+    region: str
+    """The bucket's region, for the storage initializer."""
+
+
 @dataclass(frozen=True)
 class S3StoreArgs:
     """Inputs of the S3 model store."""
 
     bucket_prefix: str
     """Start of the bucket's name; S3 adds a unique suffix (bucket names are global)."""
-    reader_role: pulumi.Input[str]
-    """Name of the IAM role that may read the bucket (the instance's)."""
+    reader_role: pulumi.Input[str] | IrsaReader
+    """Who may read the bucket: the name of the instance's IAM role, or an existing EKS cluster's
+    predictor through IRSA."""
 
 
 class S3Store(pulumi.ComponentResource):
@@ -50,7 +102,9 @@ class S3Store(pulumi.ComponentResource):
 
     bucket: pulumi.Output[str]
     predictor_credentials: PredictorCredentials | None = None
-    """Keyless: the node's role reads the bucket, so the predictor gets no credentials at all."""
+    """Keyless: no key exists, so the predictor gets no credentials at all."""
+    service_account_annotations: pulumi.Output[dict[str, str]] | None = None
+    """With IRSA: the role's ARN (and the bucket's region) on the predictor's ServiceAccount."""
 
     def __init__(self, name: str, args: S3StoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "S3Store"), name, None, opts)
@@ -89,10 +143,27 @@ class S3Store(pulumi.ComponentResource):
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child,
         )
+        reader = args.reader_role
+        if isinstance(reader, IrsaReader):
+            role = aws.iam.Role(
+                f"{name}-reader-role",
+                name=reader.role_name,
+                description="servebox predictor: reads one model bucket, assumed through IRSA only",
+                assume_role_policy=pulumi.Output.all(reader.oidc.arn, reader.oidc.issuer).apply(
+                    lambda values: irsa_trust_policy(values[0], values[1], reader.namespace, reader.service_account)
+                ),
+                opts=child,
+            )
+            role_name: pulumi.Input[str] = role.name
+            self.service_account_annotations = role.arn.apply(
+                lambda arn: {ROLE_ARN_ANNOTATION: arn, REGION_ANNOTATION: reader.region}
+            )
+        else:
+            role_name = reader
         grant = aws.iam.RolePolicy(
             f"{name}-reader",
             name=pulumi.Output.concat(bucket.id, "-read"),
-            role=args.reader_role,
+            role=role_name,
             policy=bucket.arn.apply(read_policy),
             opts=child,
         )

@@ -11,11 +11,13 @@ from tests.harness import REPO, run_program
 
 KEYS = (
     "adminCidrs, allowWorldAdminAccess, awsDiskSizeGb, awsElasticIp, awsInstanceType, awsNetwork, "
-    "deploymentMode, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
-    "gcpZone, installTimeoutSeconds, kindHostPort, kindStoreHostPort, modelCidrs, modelCpuLimit, modelCpuRequest, "
+    "deploymentMode, eksClusterName, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
+    "gcpZone, ingressAddress, ingressDomain, installCertManager, installIstio, installKnative, "
+    "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
+    "modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
-    "modelNamespace, serving, smokeTestDigits, smokeTestMinAccuracyPercent, target, vmSpot, vmTerminationAction, "
-    "vmTtlHours"
+    "modelNamespace, modelScaleMetric, modelScaleTarget, serving, smokeTestDigits, smokeTestMinAccuracyPercent, "
+    "store, target, vmSpot, vmTerminationAction, vmTtlHours"
 )
 RESERVED = (
     "cert-manager, default, istio-system, knative-operator, knative-serving, kserve, kube-node-lease, "
@@ -28,11 +30,10 @@ NAME_RULE = (
 NAMESPACE_RULE = f"a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of {RESERVED}"
 CPU = "a positive CPU quantity such as 100m, 0.5 or 1"
 MEMORY = "a positive memory quantity such as 256Mi, 1Gi or 500M"
-TARGETS = "kind, gcp, aws (existing: planned, not built yet)"
+TARGETS = "kind, gcp, aws, existing"
 
 BAD = [
     ({"target": "gke"}, f"target: got 'gke'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
-    ({"target": "existing"}, f"target: got 'existing'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": "KIND"}, f"target: got 'KIND'; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     ({"target": ""}, f"target: got ''; allowed: {TARGETS}. Fix: pulumi config set target kind"),
     (

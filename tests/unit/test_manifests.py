@@ -20,11 +20,11 @@ from tests.k8s_validation import assert_pinned_images, validate
 
 
 def test_knative_serving_matches_the_operator_crd():
-    validate(knative.knative_serving("127.0.0.1"))
+    validate(knative.knative_serving("127.0.0.1.sslip.io"))
 
 
 def test_knative_serving_names_every_serving_deployment_with_small_requests():
-    spec = knative.knative_serving("10.0.0.7")["spec"]
+    spec = knative.knative_serving("10.0.0.7.sslip.io")["spec"]
     assert spec["config"]["domain"] == {"10.0.0.7.sslip.io": ""}
     assert [w["name"] for w in spec["workloads"]] == [
         "activator",
@@ -138,7 +138,7 @@ def test_chart_values_name_no_image_of_their_own():
         istio.istiod_values(),
         istio.gateway_values(IngressExposure("NodePort", 31080)),
         knative.operator_values(),
-        kserve.resources_values(DeploymentMode.KNATIVE, "127.0.0.1"),
+        kserve.resources_values(DeploymentMode.KNATIVE, "127.0.0.1.sslip.io"),
         kserve.runtime_configs_values(),
     ]
     assert "image" not in yaml.safe_dump(values).replace("imagePull", "")

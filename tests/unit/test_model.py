@@ -225,7 +225,7 @@ def test_model_outputs(knative):
 
 
 def test_endpoint_on_port_80_has_no_port_in_the_url():
-    endpoint = mnist.endpoint("m", "ns", "203.0.113.7", 80)
+    endpoint = mnist.endpoint("m", "ns", "203.0.113.7", 80, "203.0.113.7.sslip.io")
     assert endpoint.base_url == "http://m.ns.203.0.113.7.sslip.io"
     assert endpoint.ingress_url == "http://203.0.113.7"
 
