@@ -90,6 +90,8 @@ class ProgramRun:
     resources: dict[str, Registered]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(token, arguments) of every data-source call, in order."""
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources.values() if r.type == type_]
@@ -275,4 +277,4 @@ def _run(config: dict[str, Any] | None, stack: str, secret_keys: tuple[str, ...]
         entry.custom = bool(registration.custom)
         entry.inputs = registration.inputs
         entry.provider = registration.provider
-    return ProgramRun(by_name, values, secrets)
+    return ProgramRun(by_name, values, secrets, [(call.token, dict(call.args)) for call in mocks.calls])

@@ -245,15 +245,24 @@ def test_schema_is_pulumi_yaml_config_block_with_description_and_default_for_eve
     assert ", ".join(sorted(schema)) == KEYS
 
 
-def test_stack_files_only_use_declared_keys():
+def test_stack_files_only_use_declared_keys(tmp_path):
     declared = set(config.config_schema())
     for stack_file in sorted((REPO / "stacks").glob("Pulumi.*.yaml")):
         values = (yaml.safe_load(stack_file.read_text()) or {}).get("config", {}) or {}
-        ours = {key.split(":", 1)[1] for key in values if key.startswith("servebox:")}
-        assert ours <= declared, (stack_file.name, ours - declared)
+        ours = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith("servebox:")}
+        assert set(ours) <= declared, (stack_file.name, set(ours) - declared)
+        if "kubeconfigPath" in ours:
+            # The user's kubeconfig, stood in for by one that has the context the stack file names.
+            kubeconfig = tmp_path / "config"
+            context = ours["kubeContext"]
+            kubeconfig.write_text(
+                "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1'}}]\n"
+                f"contexts: [{{name: {context}, context: {{cluster: c, user: u}}}}]\nusers: [{{name: u, user: {{}}}}]\n"
+            )
+            ours["kubeconfigPath"] = str(kubeconfig)
         # gcp:project and aws:region are the user's to set (the stack files say how); the rest must parse.
         parse_settings(
-            {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("servebox:")},
+            ours,
             project="servebox",
             stack=stack_file.name.split(".")[1],
             provider_config={"gcp:project": "example-project", "aws:region": "us-east-1", **values},

@@ -1089,3 +1089,23 @@ def test_the_stacks_serving_is_read_from_its_config_file(tmp_path: Path) -> None
     (tmp_path / "Pulumi.s.yaml").write_text("config:\n  servebox:serving: seldon\n")
     assert pf.stack_value("s", "serving", tmp_path) == "seldon"
     assert pf.stack_value("absent", "serving", tmp_path) == "kserve"
+
+
+# --- existing clusters -------------------------------------------------------------------------------
+
+
+def test_an_existing_stack_needs_only_the_pulumi_cli_here() -> None:
+    facts = pf.HostFacts(
+        stack="existing",
+        host_os="darwin",
+        host_arch="arm64",
+        hostname="laptop",
+        tools={"pulumi": pf.ToolRun(None, "")},
+        target="existing",
+    )
+    checks = pf.run_checks(facts)
+    assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "FAIL")]
+
+
+def test_the_shipped_existing_stack_is_an_existing_stack() -> None:
+    assert pf.stack_target("existing") == "existing"
