@@ -987,13 +987,7 @@ def _existing_settings(
 def _existing_gcs(
     read: _Reader, cluster: kubeconfig.ClusterEntry, provider_config: Mapping[str, Any], environ: Mapping[str, str]
 ) -> dict[str, Any]:
-    if cluster.flavour is not kubeconfig.Flavour.GKE:
-        fits = "s3 or minio" if cluster.flavour is kubeconfig.Flavour.EKS else "minio"
-        read.problems.append(
-            f"store: got 'gcs', but context {cluster.context!r} is {_flavour_phrase(cluster)}; allowed: {fits} "
-            "there (gcs is read keyless through GKE's Workload Identity). "
-            f"Fix: pulumi config set store {fits.split()[0]}"
-        )
+    if not _store_fits(read, cluster, StoreKind.GCS):
         return {}
     project, _ = provider_setting("gcp:project", GCP_PROJECT_ENV, provider_config, environ)
     project = project or cluster.gcp_project or ""
@@ -1017,13 +1011,7 @@ def _existing_gcs(
 def _existing_s3(
     read: _Reader, cluster: kubeconfig.ClusterEntry, provider_config: Mapping[str, Any], environ: Mapping[str, str]
 ) -> dict[str, Any]:
-    if cluster.flavour is not kubeconfig.Flavour.EKS:
-        fits = "gcs or minio" if cluster.flavour is kubeconfig.Flavour.GKE else "minio"
-        read.problems.append(
-            f"store: got 's3', but context {cluster.context!r} is {_flavour_phrase(cluster)}; allowed: {fits} "
-            "there (s3 is read keyless through EKS's IAM roles for service accounts). "
-            f"Fix: pulumi config set store {fits.split()[0]}"
-        )
+    if not _store_fits(read, cluster, StoreKind.S3):
         return {}
     region, _ = provider_setting("aws:region", AWS_REGION_ENV, provider_config, environ)
     region = region or cluster.eks_region or ""
@@ -1044,6 +1032,27 @@ def _existing_s3(
     if not region or not name:
         return {}
     return {"aws_region": region, "eks_cluster": name}
+
+
+# The keyless stores and the one managed cluster whose workload identity reads each of them.
+_KEYLESS_STORES = {
+    StoreKind.GCS: (kubeconfig.Flavour.GKE, "GKE's Workload Identity"),
+    StoreKind.S3: (kubeconfig.Flavour.EKS, "EKS's IAM roles for service accounts"),
+}
+
+
+def _store_fits(read: _Reader, cluster: kubeconfig.ClusterEntry, store: StoreKind) -> bool:
+    """True when `store` can be read keyless on `cluster`; else the problem is recorded."""
+    flavour, identity = _KEYLESS_STORES[store]
+    if cluster.flavour is flavour:
+        return True
+    fits = [kind.value for kind, (needs, _) in _KEYLESS_STORES.items() if needs is cluster.flavour] + [StoreKind.MINIO.value]
+    read.problems.append(
+        f"store: got {store.value!r}, but context {cluster.context!r} is {_flavour_phrase(cluster)}; allowed: "
+        f"{' or '.join(fits)} there ({store.value} is read keyless through {identity}). "
+        f"Fix: pulumi config set store {fits[0]}"
+    )
+    return False
 
 
 def _flavour_phrase(cluster: kubeconfig.ClusterEntry) -> str:
