@@ -9,7 +9,7 @@ from components.cluster import cloud_provider, create_cluster
 from components.cluster.base import VmCluster
 from components.cluster.vm import ssh_command
 from components.config import VM_TARGETS, Serving, load_settings
-from components.model import MnistModel, MnistModelArgs, ensure_sample_artifact
+from components.model import Models, ModelsArgs, ensure_sample_artifact
 from components.platform import Platform, PlatformArgs, PlatformParts
 from components.storage import create_store
 
@@ -40,13 +40,15 @@ platform = Platform(
     opts=on_cluster,
 )
 store = create_store(settings, cluster, cloud)
-model = MnistModel(
+models = Models(
     "model",
-    MnistModelArgs(
-        settings=settings.model,
+    ModelsArgs(
+        namespace=settings.model.namespace,
+        sample=settings.model,
+        artifact=artifact,
+        own=(),
         serving=settings.serving,
         deployment_mode=settings.deployment_mode,
-        artifact=artifact,
         store=store,
         ingress_address=platform.ingress_address,
         ingress_port=cluster.ingress_port,
@@ -58,6 +60,8 @@ model = MnistModel(
     ),
     opts=on_cluster,
 )
+# The top-level outputs describe the first model (the sample, when it is served).
+first = next(iter(models.served.values()))
 
 pulumi.export(outputs.TARGET, settings.target.value)
 pulumi.export(outputs.SERVING, settings.serving.value)
@@ -65,16 +69,19 @@ pulumi.export(outputs.DEPLOYMENT_MODE, settings.deployment_mode.value if setting
 pulumi.export(outputs.INGRESS_ADDRESS, pulumi.Output.concat(platform.ingress_address, ":", cluster.ingress_port.apply(str)))
 pulumi.export(outputs.KUBECONFIG, cluster.kubeconfig)
 pulumi.export(outputs.KUBE_CONTEXT, cluster.context)
-pulumi.export(outputs.ENDPOINT, model.endpoint.apply(lambda e: e.base_url))
-pulumi.export(outputs.INFER_URL, model.infer_url)
-pulumi.export(outputs.PREDICT_URL, model.predict_url)
-pulumi.export(outputs.PROTOCOL, model.protocol)
-pulumi.export(outputs.HOST_HEADER, model.endpoint.apply(lambda e: e.host))
-pulumi.export(outputs.CURL, model.curl)
-pulumi.export(outputs.MODEL_NAME, settings.model.name)
-pulumi.export(outputs.MODEL_URI, model.model_uri)
+pulumi.export(outputs.ENDPOINT, first.endpoint.apply(lambda e: e.base_url))
+pulumi.export(outputs.INFER_URL, first.endpoint.apply(lambda e: e.infer_url(first.name)))
+pulumi.export(
+    outputs.PREDICT_URL,
+    None if settings.serving is Serving.SELDON else first.endpoint.apply(lambda e: e.predict_url(first.name)),
+)
+pulumi.export(outputs.PROTOCOL, first.protocol)
+pulumi.export(outputs.HOST_HEADER, first.endpoint.apply(lambda e: e.host))
+pulumi.export(outputs.CURL, models.curls[first.name])
+pulumi.export(outputs.MODEL_NAME, first.name)
+pulumi.export(outputs.MODEL_URI, first.model_uri)
 pulumi.export(outputs.BUCKET, store.bucket)
-pulumi.export(outputs.SERVICE_ACCOUNT, model.service_account)
+pulumi.export(outputs.SERVICE_ACCOUNT, first.service_account)
 vm = cast(VmCluster, cluster) if on_vm else None
 pulumi.export(outputs.SSH, ssh_command(settings.stack) if vm else None)
 pulumi.export(outputs.SSH_PRIVATE_KEY, vm.ssh_private_key if vm else None)

@@ -1,6 +1,7 @@
-"""The sample model: its artifact, serving runtime, InferenceService and endpoint."""
+"""The models of a stack: the sample (artifact, runtime, smoke test) and the serving every model shares."""
 
 from components.model.artifact import Artifact, ensure_sample_artifact
-from components.model.mnist import MnistModel, MnistModelArgs
+from components.model.models import Models, ModelsArgs
+from components.model.served import ModelSpec
 
-__all__ = ["Artifact", "MnistModel", "MnistModelArgs", "ensure_sample_artifact"]
+__all__ = ["Artifact", "ModelSpec", "Models", "ModelsArgs", "ensure_sample_artifact"]

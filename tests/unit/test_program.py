@@ -53,7 +53,7 @@ KNATIVE_RESOURCES = {
     "store-reader-secret": "random:index/randomPassword:RandomPassword",
     "store-reader": "minio:index/iamUser:IamUser",
     "store-reader-policy-attachment": "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment",
-    "model": "servebox:model:MnistModel",
+    "model": "servebox:model:Models",
     "model-namespace": NAMESPACE,
     "model-upload": "minio:index/s3Object:S3Object",
     "model-storage-credentials": "kubernetes:core/v1:Secret",

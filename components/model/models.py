@@ -1,0 +1,110 @@
+"""Every model of a stack: the sample MNIST model, a user's own models, or both, in one namespace.
+
+Needs the platform (the serving webhook serving, the ingress gateway proven) and a store. Creates
+the models' namespace once, serves each model with the same code (served.py: its files in the
+store, its own ServiceAccount, its InferenceService or SeldonDeployment), and ends with the sample's
+proof: held-out digits sent through the published endpoint from where the user stands. The sample's
+resources keep the names they always had (`model-isvc`, ...); a model of the user's is
+`model-<name>-isvc`, ...
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+
+from components import kube
+from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestSettings
+from components.local import PROJECT_DIR
+from components.model import mnist
+from components.model.artifact import Artifact
+from components.model.served import ModelSpec, Served, ServingArgs, curl_command, serve
+from components.naming import component_type, standard_labels
+from components.storage.base import ModelStore
+
+
+@dataclass(frozen=True)
+class ModelsArgs:
+    """Inputs of a stack's models."""
+
+    namespace: str
+    """The namespace created for the models."""
+    sample: ModelSettings | None
+    """The sample's settings when it is served; None when the user's models replace it."""
+    artifact: Artifact | None
+    """The trained sample artifact (with `sample`)."""
+    own: tuple[ModelSpec, ...]
+    """The user's own models."""
+    serving: Serving
+    deployment_mode: DeploymentMode
+    store: ModelStore
+    ingress_address: pulumi.Input[str]
+    ingress_port: pulumi.Input[int]
+    ingress_domain: pulumi.Input[str]
+    """Where the gateway is reached and the domain model hosts are under (the platform's)."""
+    serving_ready: pulumi.Resource
+    """The serving stack's webhook serving (and KServe's runtimes installed)."""
+    ingress_gateway: pulumi.Resource
+    """What proves the ingress gateway serves; the sample's smoke test goes through it."""
+    smoke_test: SmokeTestSettings
+    timeout_seconds: int
+
+
+class Models(pulumi.ComponentResource):
+    """The stack's models, served and (the sample) proven to answer."""
+
+    served: dict[str, Served]
+    """Every served model by name, the sample first."""
+    curls: dict[str, pulumi.Output[str]]
+    """A ready-to-paste request per model (the sample's with one real digit)."""
+
+    def __init__(self, name: str, args: ModelsArgs, opts: pulumi.ResourceOptions | None = None):
+        # Stacks made before own models were served by a MnistModel component of the same name.
+        opts = copy.copy(opts) if opts is not None else pulumi.ResourceOptions()
+        opts.aliases = [*(opts.aliases or []), pulumi.Alias(type_=component_type("model", "MnistModel"))]
+        super().__init__(component_type("model", "Models"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = kube.namespace(f"{name}-namespace", args.namespace, standard_labels("models"), child)
+        shared = ServingArgs(
+            serving=args.serving,
+            deployment_mode=args.deployment_mode,
+            store=args.store,
+            namespace=namespace,
+            ingress_address=args.ingress_address,
+            ingress_port=args.ingress_port,
+            ingress_domain=args.ingress_domain,
+            serving_ready=args.serving_ready,
+            timeout_seconds=args.timeout_seconds,
+        )
+        self.served = {}
+        self.curls = {}
+        if args.sample is not None:
+            assert args.artifact is not None
+            sample = serve(name, mnist.sample_spec(args.sample, args.artifact), shared, self)
+            self.served[sample.name] = sample
+            self.curls[sample.name] = sample.endpoint.apply(
+                lambda e: curl_command(e, sample.name, "v2", args.artifact.sample_request)  # type: ignore[union-attr]
+            )
+            if args.smoke_test.digits:
+                self._smoke_test(name, sample, args, child)
+        for spec in args.own:
+            own = serve(f"{name}-{spec.settings.name}", spec, shared, self)
+            self.served[own.name] = own
+            self.curls[own.name] = own.endpoint.apply(lambda e, own=own: curl_command(e, own.name, own.protocol, None))
+        self.register_outputs({"models": sorted(self.served)})
+
+    def _smoke_test(self, name: str, sample: Served, args: ModelsArgs, child: pulumi.ResourceOptions) -> None:
+        command.local.Command(
+            f"{name}-smoke-test",
+            create=sample.endpoint.apply(
+                lambda e: mnist.smoke_test_command(e, sample.name, args.smoke_test, args.timeout_seconds, sample.protocol)
+            ),
+            dir=str(PROJECT_DIR),
+            # Runs again whenever what is served changes; otherwise once.
+            triggers=[sample.model_uri, json.dumps(sample.definition, sort_keys=True)],
+            opts=kube.after(child, sample.resource, args.ingress_gateway),
+        )

@@ -1,0 +1,286 @@
+"""Serving one model, whichever it is: its files in the store, its identity, its InferenceService (or
+SeldonDeployment) and its endpoint. The sample and a user's own models are served by this code.
+
+What a model needs is a `ModelSpec`: name, namespace, scale and resources (ModelSettings), the
+format and the runtime that serves it, the protocol, and either local files to upload or a bucket URI
+it already lives at. What it gets: a ServiceAccount of its own (listing the store's read-only Secret
+where the store has keys, carrying the store's annotations where the cluster makes it a cloud
+principal), the serving resource awaited until Ready, and an `Endpoint`. The store behind the
+contract is not this module's business.
+https://kserve.github.io/website/docs/model-serving/storage/
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import kube
+from components.config import DeploymentMode, ModelSettings, Serving
+from components.model import seldon
+from components.naming import predictor_service_account, standard_labels
+from components.platform.kserve import model_host
+from components.storage.base import ModelStore
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model to serve."""
+
+    settings: ModelSettings
+    """Name, namespace, replicas, scaling and resources."""
+    model_format: Mapping[str, str]
+    """The InferenceService's modelFormat (name, version)."""
+    runtime: str
+    """The ClusterServingRuntime that serves the format (named: KServe 0.20 would otherwise pick
+    kserve-mlserver for sklearn, xgboost and lightgbm with protocol v2)."""
+    protocol: str
+    """The InferenceService's protocolVersion (v1 or v2): what clients speak unless told otherwise."""
+    files: tuple[tuple[Path, str], ...] = ()
+    """(local file, store key) to upload; empty when the model is already at `uri`."""
+    directory_key: str = ""
+    """The store key of the uploaded files' directory (storageUri points at directories)."""
+    uri: str | None = None
+    """A bucket URI the model already lives at, instead of uploading files."""
+    component: str = "model"
+    """The app.kubernetes.io/name its objects carry."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model answers, as a user calls it."""
+
+    host: str
+    """Virtual host of the model at the ingress gateway."""
+    base_url: str
+    """http://<host>[:port] — resolves to the ingress with no DNS setup (sslip.io)."""
+    ingress_url: str
+    """http://<ingress address>:<port>: the same gateway by address, for use with the Host header."""
+    path_prefix: str = ""
+    """What the serving stack routes before the protocol's path (Seldon: /seldon/<ns>/<name>)."""
+
+    def infer_url(self, model_name: str) -> str:
+        """The Open Inference Protocol (V2) URL."""
+        return f"{self.base_url}{self.path_prefix}{inference_path('v2', model_name)}"
+
+    def predict_url(self, model_name: str) -> str:
+        """The KServe V1 URL."""
+        return f"{self.base_url}{self.path_prefix}{inference_path('v1', model_name)}"
+
+    def by_address(self, protocol: str, model_name: str) -> str:
+        """The protocol's URL at the gateway's address, to be called with the Host header."""
+        return f"{self.ingress_url}{self.path_prefix}{inference_path(protocol, model_name)}"
+
+
+def inference_path(protocol: str, model_name: str) -> str:
+    """The path a protocol serves a model's predictions at."""
+    return f"/v2/models/{model_name}/infer" if protocol == "v2" else f"/v1/models/{model_name}:predict"
+
+
+def endpoint(
+    name: str, namespace: str, ingress_address: str, ingress_port: int, domain: str, path_prefix: str = ""
+) -> Endpoint:
+    """A model's endpoint behind an ingress at ingress_address:ingress_port, with hosts under `domain`."""
+    host = model_host(name, namespace, domain)
+    port = "" if ingress_port == 80 else f":{ingress_port}"
+    return Endpoint(
+        host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_address}{port}", path_prefix=path_prefix
+    )
+
+
+def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Mapping | None) -> str:
+    """A ready-to-paste request: with `request` as its body, or reading request.json."""
+    body = json.dumps(request, separators=(",", ":")) if request is not None else "@request.json"
+    return shlex.join(
+        [
+            "curl",
+            "-sS",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            f"Host: {endpoint.host}",
+            endpoint.by_address(protocol, model_name),
+            "-d",
+            body,
+        ]
+    )
+
+
+def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, service_account: str) -> dict:
+    """The InferenceService: the runtime named, the protocol, the store's directory, small resources."""
+    model = spec.settings
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": model.name,
+            "namespace": model.namespace,
+            "labels": {**standard_labels(spec.component), **spec.labels},
+            "annotations": {
+                "serving.kserve.io/deploymentMode": mode.kserve_name,
+                "pulumi.com/waitFor": "condition=Ready",
+            },
+        },
+        "spec": {
+            "predictor": {
+                "minReplicas": model.min_replicas,
+                "maxReplicas": model.max_replicas,
+                **({"scaleMetric": model.scale_metric.value} if model.scale_metric else {}),
+                **({"scaleTarget": model.scale_target} if model.scale_target else {}),
+                "serviceAccountName": service_account,
+                "model": {
+                    "modelFormat": dict(spec.model_format),
+                    "protocolVersion": spec.protocol,
+                    "runtime": spec.runtime,
+                    "storageUri": storage_uri,
+                    "resources": {
+                        "requests": {"cpu": model.cpu_request, "memory": model.memory_request},
+                        "limits": {"cpu": model.cpu_limit, "memory": model.memory_limit},
+                    },
+                },
+            }
+        },
+    }
+
+
+@dataclass(frozen=True)
+class ServingArgs:
+    """What every served model of a stack shares."""
+
+    serving: Serving
+    deployment_mode: DeploymentMode
+    store: ModelStore
+    namespace: k8s.core.v1.Namespace
+    """The models' namespace (created once for all of them)."""
+    ingress_address: pulumi.Input[str]
+    ingress_port: pulumi.Input[int]
+    ingress_domain: pulumi.Input[str]
+    serving_ready: pulumi.Resource
+    """The serving stack's webhook serving (and KServe's runtimes installed)."""
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class Served:
+    """A model once deployed."""
+
+    name: str
+    resource: pulumi.Resource
+    """The InferenceService or SeldonDeployment, Ready when created."""
+    endpoint: pulumi.Output[Endpoint]
+    model_uri: pulumi.Output[str]
+    service_account: pulumi.Output[str]
+    protocol: str
+    definition: dict
+    """The serving resource as authored, without its store URI (what a re-check keys on)."""
+
+
+def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Resource) -> Served:
+    """Deploy `spec` under `parent`; its resources are named `<prefix>-<role>`."""
+    child = pulumi.ResourceOptions(parent=parent)
+    model = spec.settings
+    store = shared.store
+    if spec.uri is not None:
+        uri: pulumi.Output[str] = pulumi.Output.from_input(spec.uri)
+        uploads: list[pulumi.Resource] = []
+    else:
+        stored = [
+            store.upload(f"{prefix}-upload" if index == 0 else f"{prefix}-upload-{index}", str(path), key, parent)
+            for index, (path, key) in enumerate(spec.files)
+        ]
+        uploads = [item.resource for item in stored]
+        uri = stored[0].uri if len(stored) == 1 else pulumi.Output.concat(stored[0].uri.apply(_scheme_bucket), spec.directory_key)
+    on_seldon = shared.serving is Serving.SELDON
+    credentials = None
+    keys = store.predictor_credentials
+    if keys is not None:
+        # KServe's injector reads the keys and the store's annotations from a Secret the
+        # ServiceAccount lists; Seldon's operator hands a Secret of environment variables to the
+        # storage initializer by name.
+        credentials = k8s.core.v1.Secret(
+            f"{prefix}-storage-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{model.name}-storage",
+                namespace=shared.namespace.metadata.name,
+                labels=standard_labels(spec.component),
+                annotations=None if on_seldon else keys.annotations,
+            ),
+            string_data=keys.environment if on_seldon else keys.data,
+            opts=child,
+        )
+    # The predictor's identity: read access to the one bucket, through that Secret, the node's own
+    # cloud identity or the cluster's workload identity, and nothing else (no API token mounted).
+    account = k8s.core.v1.ServiceAccount(
+        f"{prefix}-service-account",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=predictor_service_account(model.name),
+            namespace=shared.namespace.metadata.name,
+            labels=standard_labels(spec.component),
+            annotations=store.service_account_annotations,
+        ),
+        secrets=[k8s.core.v1.ObjectReferenceArgs(name=credentials.metadata.name)] if credentials and not on_seldon else None,
+        automount_service_account_token=False,
+        opts=child,
+    )
+    awaited = pulumi.ResourceOptions.merge(
+        kube.after(child, shared.serving_ready, credentials, *uploads),
+        pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create=f"{shared.timeout_seconds}s", update=f"{shared.timeout_seconds}s")
+        ),
+    )
+    if on_seldon:
+        secret_name = f"{model.name}-storage" if credentials else None
+        manifest = pulumi.Output.all(uri, account.metadata.name).apply(
+            lambda values: seldon.seldon_deployment(model, values[0], values[1], secret_name)
+        )
+        resource = kube.custom_resource(
+            f"{prefix}-sdep",
+            manifest,
+            api_version="machinelearning.seldon.io/v1",
+            kind="SeldonDeployment",
+            namespace=shared.namespace.metadata.name,
+            opts=awaited,
+        )
+        path_prefix = seldon.path_prefix(model.name, model.namespace)
+        protocol = seldon.PROTOCOL
+        definition = seldon.seldon_deployment(model, "", "", secret_name)
+    else:
+        manifest = pulumi.Output.all(uri, account.metadata.name).apply(
+            lambda values: inference_service(spec, shared.deployment_mode, values[0], values[1])
+        )
+        resource = kube.custom_resource(
+            f"{prefix}-isvc",
+            manifest,
+            api_version="serving.kserve.io/v1beta1",
+            kind="InferenceService",
+            namespace=shared.namespace.metadata.name,
+            opts=awaited,
+        )
+        path_prefix = ""
+        protocol = spec.protocol
+        definition = inference_service(spec, shared.deployment_mode, "", "")
+    where = pulumi.Output.all(shared.ingress_address, shared.ingress_port, shared.ingress_domain).apply(
+        lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), address[2], path_prefix)
+    )
+    return Served(
+        name=model.name,
+        resource=resource,
+        endpoint=where,
+        model_uri=uri,
+        service_account=account.metadata.name,
+        protocol=protocol,
+        definition=definition,
+    )
+
+
+def _scheme_bucket(directory_uri: str) -> str:
+    """s3://bucket/dir/sub -> s3://bucket/ (a directory's URI is the bucket's plus directory_key)."""
+    scheme, _, rest = directory_uri.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}/"
