@@ -313,13 +313,13 @@ class RuntimeImageFacts:
     architectures: frozenset[str]
     source: str
     size: str
-    """A rough size, or that it is not known here (nothing is pulled to measure it)."""
+    """A rough size, as "<image> is ..." completes it (nothing is pulled here to measure it)."""
 
 
 _UNVERIFIED = "[not verifiable offline: no registry manifest was read]"
 DISABLED_RUNTIME_IMAGES: dict[str, RuntimeImageFacts] = {
     "kserve-pmmlserver": RuntimeImageFacts(
-        AMD64_ARM64, _kserve_workflow("pmml-docker-publish.yml"), "a Python image plus a Java runtime (JPMML)"
+        AMD64_ARM64, _kserve_workflow("pmml-docker-publish.yml"), "a Python image with a Java runtime (JPMML) in it"
     ),
     "kserve-huggingfaceserver": RuntimeImageFacts(
         AMD64_ONLY,
@@ -329,10 +329,10 @@ DISABLED_RUNTIME_IMAGES: dict[str, RuntimeImageFacts] = {
     "kserve-tensorflow-serving": RuntimeImageFacts(
         AMD64_ONLY,
         f"tensorflow/serving publishes amd64 images only {_UNVERIFIED}",
-        "a few hundred MB; TensorFlow Serving 2.6.2 is from 2021",
+        "a few hundred MB, with TensorFlow Serving 2.6.2 from 2021",
     ),
     "kserve-torchserve": RuntimeImageFacts(
-        AMD64_ONLY, f"pytorch/torchserve-kfs is built for amd64 only {_UNVERIFIED}", "GBs (PyTorch)"
+        AMD64_ONLY, f"pytorch/torchserve-kfs is built for amd64 only {_UNVERIFIED}", "GB-sized (PyTorch)"
     ),
     "kserve-tritonserver": RuntimeImageFacts(
         AMD64_ARM64,
@@ -340,7 +340,7 @@ DISABLED_RUNTIME_IMAGES: dict[str, RuntimeImageFacts] = {
         "over 10 GB (CUDA and every Triton backend)",
     ),
     "kserve-mlserver": RuntimeImageFacts(
-        AMD64_ONLY, "SeldonIO/MLServer, unmaintained since 2026 (SeldonIO/MLServer#2404)", "GBs (every MLServer runtime)"
+        AMD64_ONLY, "SeldonIO/MLServer, unmaintained since 2026 (SeldonIO/MLServer#2404)", "GB-sized (every MLServer runtime)"
     ),
 }
 

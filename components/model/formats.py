@@ -125,7 +125,7 @@ SELDON_PREPACKAGED = (
 and on the unmaintained MLServer for V2."""
 
 
-def server_arguments(fmt: str, model_name: str, model_dir: str = "/mnt/models", http_port: int = 8080) -> list[str]:
+def server_arguments(fmt: str, model_name: str, model_dir: str = "/mnt/models", http_port: int | str = 8080) -> list[str]:
     """The arguments the format's ClusterServingRuntime gives KServe's own server (first-class formats)."""
     spec = FORMATS[fmt]
     if not spec.first_class:
@@ -149,29 +149,28 @@ def check_format(
     served_runtimes: frozenset[str] = versions.SERVED_RUNTIMES,
 ) -> list[str]:
     """Problems with serving `fmt` on this serving stack: unknown, not served here, wrong CPU."""
-    served = served_formats(serving, served_runtimes)
-    allowed = f"{', '.join(served)} (the formats serving {serving} serves)"
+    allowed = f"allowed with serving {serving}: {', '.join(served_formats(serving, served_runtimes))}"
     if fmt not in FORMATS:
         return [
-            f"{key}: got {fmt!r}; allowed: {allowed}. Fix: set {key} to one of them, or save the model "
-            "with one of those frameworks"
+            f"{key}: got {fmt!r}; {allowed}. Fix: set {key} to one of them, or save the model with one of "
+            "those frameworks"
         ]
     if serving == "seldon" and fmt not in SELDON_SERVERS:
         return [
-            f"{key}: got {fmt!r}; allowed: {allowed}: servebox registers one server with Seldon Core, KServe's "
-            f"scikit-learn server as {versions.SELDON_SERVER_IMPLEMENTATION}, and uses none of Seldon's own "
-            "prepackaged servers (amd64-only, unmaintained MLServer). Fix: pulumi config set serving kserve, "
-            "or save the model with scikit-learn"
+            f"{key}: got {fmt!r}; {allowed} (servebox registers one server with Seldon Core, KServe's "
+            f"scikit-learn server as {versions.SELDON_SERVER_IMPLEMENTATION}, and none of Seldon's own prepackaged "
+            "servers, which are amd64-only and on the unmaintained MLServer). Fix: pulumi config set serving "
+            "kserve, or save the model with scikit-learn"
         ]
     spec = FORMATS[fmt]
     if serving != "seldon" and spec.runtime not in served_runtimes:
         facts = versions.DISABLED_RUNTIME_IMAGES[spec.runtime]
         return [
-            f"{key}: got {fmt!r}; allowed: {allowed}. KServe serves {fmt} with {spec.runtime} "
-            f"({spec.runtime_record.image}: {_arch_words(facts.architectures)}, {facts.size}), which servebox "
-            "installs disabled (components/versions.py SERVED_RUNTIMES). Fix: save the model as sklearn, "
-            f"xgboost or lightgbm, or enable {spec.runtime} by adding it to SERVED_RUNTIMES (and its image "
-            "to the pinned images) on a node that can run it"
+            f"{key}: got {fmt!r}; {allowed}. KServe serves {fmt} with {spec.runtime}, whose image "
+            f"{spec.runtime_record.image} runs on {_arch_words(facts.architectures)} and is {facts.size}; servebox "
+            "installs that runtime disabled (components/versions.py SERVED_RUNTIMES). Fix: save the model as "
+            f"sklearn, xgboost or lightgbm, or enable {spec.runtime} by adding it to SERVED_RUNTIMES (and its "
+            "image to the pinned images) on a node that can run it"
         ]
     if node_architecture and node_architecture not in spec.architectures:
         return [
@@ -206,17 +205,26 @@ def check_model_name(name: str, key: str = "name") -> list[str]:
 
 def check_unique_names(names: Sequence[str], key: str = "models") -> list[str]:
     """Each later use of a name already taken is a problem naming both entries."""
+    return [duplicate_problem(key, index, first, names[index]) for index, first in duplicates(names).items()]
+
+
+def duplicates(names: Sequence[str]) -> dict[int, int]:
+    """index of each later use of a name -> index of its first use."""
     first: dict[str, int] = {}
-    problems = []
+    found = {}
     for index, name in enumerate(names):
         if name in first:
-            problems.append(
-                f"{key}[{index}].name: got {name!r}, which {key}[{first[name]}].name already uses; allowed: "
-                f"a name no other model has (each model is its own InferenceService). Fix: rename one of them"
-            )
+            found[index] = first[name]
         else:
             first[name] = index
-    return problems
+    return found
+
+
+def duplicate_problem(key: str, index: int, first: int, name: str) -> str:
+    return (
+        f"{key}[{index}].name: got {name!r}, which {key}[{first}].name already uses; allowed: a name no other "
+        "model has (each model is its own InferenceService). Fix: rename one of them"
+    )
 
 
 def _suggest_name(name: str) -> str:
