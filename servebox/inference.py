@@ -54,10 +54,12 @@ def predict(
     timeout: float = DEFAULT_TIMEOUT,
     datatype: str | None = None,
 ) -> list:
-    """Send `rows` (a list of rows, a list of values, or anything with `.tolist()`) in one request;
+    """Send `rows` (a list of rows, a list of values, a numpy array or a DataFrame) in one request;
     returns the model's answer as a list, one entry per row."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol: got {protocol!r}; allowed: {', '.join(PROTOCOLS)}. Fix: protocol='v2'")
+    if hasattr(rows, "to_numpy"):  # a pandas DataFrame: its rows, not its column names
+        rows = rows.to_numpy()
     rows = rows.tolist() if hasattr(rows, "tolist") else list(rows)
     if protocol == "v1":
         url = v1_url(url_base, model_name)

@@ -71,7 +71,7 @@ def check_layout(fmt: str, path: str | Path, key: str = "path", model_name: str 
     if spec.extensions:
         return _check_single_file(fmt, path, key, rule)
     if not path.is_dir():
-        return [f"{key}: got {str(path)!r}, a file; {rule}. Fix: point {key} at that directory"]
+        return [f"{key}: got {str(path)!r}, a file; {rule}. Fix: point {key} at the directory that layout is in"]
     return _DIRECTORY_CHECKS[fmt](path, key, rule, model_name)
 
 

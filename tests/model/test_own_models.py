@@ -113,6 +113,13 @@ def test_the_server_answers_what_the_model_answers_here(served: Served, protocol
     assert answer == served.expected
 
 
+def test_numpy_arrays_and_dataframes_go_out_as_their_rows(served: Served) -> None:
+    import pandas as pd
+
+    assert inference.predict(served.base_url, served.name, np.array(served.rows), protocol="v2") == served.expected
+    assert inference.predict(served.base_url, served.name, pd.DataFrame(served.rows), protocol="v1") == served.expected
+
+
 def test_a_request_the_model_cannot_take_comes_back_with_the_servers_error(served: Served) -> None:
     # One column more than the models were trained on: every framework refuses that (XGBoost 2.1
     # accepts fewer columns and treats the rest as missing).
