@@ -59,7 +59,7 @@ def check_models(
         fmt, more = _resolve_format(entry, at, serving, node_architecture, served_runtimes)
         found += more
         if fmt and not more:
-            found += formats.check_protocol(fmt, entry.protocol, f"{at}.protocol")
+            found += formats.check_protocol(fmt, entry.protocol, f"{at}.protocol", serving)
             if entry.path:
                 found += _check_artifact(fmt, Path(entry.path), f"{at}.path", entry.name)
         problems += found

@@ -181,15 +181,21 @@ def check_format(
     return []
 
 
-def check_protocol(fmt: str, protocol: str, key: str = "protocol") -> list[str]:
-    """The protocol must be one the format's runtime declares (ONNX on Triton is V2 only)."""
+def check_protocol(fmt: str, protocol: str, key: str = "protocol", serving: str = "kserve") -> list[str]:
+    """The protocol must be one the format's runtime declares (ONNX on Triton is V2 only); with
+    Seldon Core, V2 only: its executor forwards V1 for its tensorflow protocol alone
+    (components/model/seldon.py)."""
     spec = FORMATS.get(fmt)
-    if spec is None or protocol in spec.protocols:
+    if serving == "seldon":
+        allowed: tuple[str, ...] = ("v2",)
+        where = "serving seldon"
+    elif spec is not None:
+        allowed, where = spec.protocols, f"format {fmt} ({spec.runtime})"
+    else:
         return []
-    return [
-        f"{key}: got {protocol!r}; allowed for format {fmt} ({spec.runtime}): {', '.join(spec.protocols)}. "
-        f"Fix: set {key} to {spec.protocols[0]}"
-    ]
+    if protocol in allowed:
+        return []
+    return [f"{key}: got {protocol!r}; allowed for {where}: {', '.join(allowed)}. Fix: set {key} to {allowed[0]}"]
 
 
 def check_model_name(name: str, key: str = "name") -> list[str]:

@@ -20,8 +20,9 @@ from components import versions
 from components.model import pickle_scan
 from components.model.formats import FORMATS
 
-_LIGHTGBM_TEXT = b"tree\n"
-"""How LightGBM's text model format begins (`tree`, then `version=v4`)."""
+_LIGHTGBM_TEXT = b"tree\nversion="
+"""How LightGBM's text model format begins (`tree`, then `version=v4`: LightGBM's
+GBDT::SaveModelToString); XGBoost writes UBJSON, JSON or its old binary format instead."""
 _SKLEARN_IMAGE_PACKAGES = frozenset(
     {"sklearn", "numpy", "scipy", "joblib", "threadpoolctl", "pandas", "pytz", "dateutil", "tzdata"}
 )
@@ -215,7 +216,7 @@ def _check_single_file(fmt: str, path: Path, key: str, rule: str) -> list[str]:
                     "at the file itself"]
     (found,) = files
     if fmt == "lightgbm" and not _is_lightgbm_text(found):
-        return [f"{key}: {found.name} is not a LightGBM text model (it does not start with 'tree'); {rule}. "
+        return [f"{key}: {found.name} is not a LightGBM text model (it does not start with 'tree' and 'version='); {rule}. "
                 "Fix: booster.save_model('model.bst') (LGBMModel: model.booster_.save_model('model.bst'))"]
     if fmt == "xgboost" and found.name.endswith(".bst") and _is_lightgbm_text(found):
         return [f"{key}: {found.name} is a LightGBM model, not an XGBoost one; {rule}. Fix: set the format to lightgbm"]

@@ -157,6 +157,13 @@ def test_onnx_takes_v2_only() -> None:
     assert formats.check_protocol("sklearn", "v1") == []
 
 
+def test_seldon_takes_v2_only() -> None:
+    assert formats.check_protocol("sklearn", "v1", "models[0].protocol", "seldon") == [
+        "models[0].protocol: got 'v1'; allowed for serving seldon: v2. Fix: set models[0].protocol to v2"
+    ]
+    assert formats.check_protocol("sklearn", "v2", "models[0].protocol", "seldon") == []
+
+
 # --- names ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -291,7 +298,7 @@ def test_layout_refusals_say_what_the_server_loads(tmp_path: Path, fitted: dict)
         f"and it loads exactly one; {XGB_RULE}. Fix: keep one of them there, or point models[1].path at the file itself"
     ]
     assert layout.check_layout("lightgbm", not_lgb, "models[2].path") == [
-        f"models[2].path: not-lgb.bst is not a LightGBM text model (it does not start with 'tree'); {LGB_RULE}. "
+        f"models[2].path: not-lgb.bst is not a LightGBM text model (it does not start with 'tree' and 'version='); {LGB_RULE}. "
         "Fix: booster.save_model('model.bst') (LGBMModel: model.booster_.save_model('model.bst'))"
     ]
     assert layout.check_layout("sklearn", tmp_path / "gone", "models[0].path") == [
@@ -329,6 +336,25 @@ def test_the_release_is_read_from_joblib_files_plain_or_compressed(tmp_path: Pat
     path = tmp_path / "model.joblib"
     joblib.dump(fitted["pipeline"], path, compress=compress)
     assert layout.pickle_sklearn_version(path) == sklearn.__version__ == versions.SKLEARN_VERSION
+
+
+def test_joblib_arrays_of_every_layout_are_stepped_over(tmp_path: Path) -> None:
+    # Object arrays (string class labels) are nested pickles; the others are raw bytes of sizes
+    # the dtype's pickled state gives: flexible, structured, sub-array, datetime, Fortran order.
+    X, _ = _data()
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    bundle = {
+        "first": LogisticRegression().fit(X, labels),
+        "arrays": [np.array(["ab", "c"]), np.zeros(3, dtype=[("a", "f8"), ("b", "i4")]),
+                   np.zeros(2, dtype=("f8", (3,))), np.array(["2020-01-01"], dtype="M8[ns]"),
+                   np.asfortranarray(np.arange(12.0).reshape(3, 4)), np.float32(1.5), np.array([], dtype="f8")],
+        "last": StandardScaler().fit(X),
+    }
+    path = tmp_path / "bundle.joblib"
+    joblib.dump(bundle, path)
+    facts = pickle_scan.scan(path)
+    assert facts.sklearn_versions == {versions.SKLEARN_VERSION}
+    assert "sklearn.preprocessing._data.StandardScaler" in facts.globals  # read after every array
 
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
