@@ -103,7 +103,8 @@ class LightGBMModel(kserve.Model):
     def load(self) -> bool:
         from lightgbm import Booster
 
-        self._booster = Booster(params={"nthread": self.nthread}, model_file=_one_model_file(self.model_dir, LIGHTGBM_EXTENSIONS))
+        model_file = _one_model_file(self.model_dir, LIGHTGBM_EXTENSIONS)
+        self._booster = Booster(params={"nthread": self.nthread}, model_file=model_file)
         self.ready = True
         return self.ready
 

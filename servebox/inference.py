@@ -91,7 +91,8 @@ def parse_v2_answer(answer: Any, url: str) -> list:
         raise InferenceError(f"{url} answered without a V2 'outputs' list: {_excerpt(json.dumps(answer))}", url=url)
     data, shape = outputs[0].get("data"), outputs[0].get("shape")
     if not isinstance(data, list) or not isinstance(shape, list) or math.prod(shape) != len(data):
-        raise InferenceError(f"{url} answered an output whose data does not fit its shape: {_excerpt(json.dumps(outputs[0]))}", url=url)
+        excerpt = _excerpt(json.dumps(outputs[0]))
+        raise InferenceError(f"{url} answered an output whose data does not fit its shape: {excerpt}", url=url)
     return _reshape(data, shape)
 
 
