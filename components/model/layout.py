@@ -99,9 +99,11 @@ def check_sklearn_version(
     path = Path(path)
     try:
         facts = pickle_scan.scan(path)
-    except (pickle_scan.PickleScanError, OSError) as error:
-        return [f"{key}: {path.name} cannot be read as a pickle ({error}). Fix: save the model with "
-                f"joblib.dump(model, '{path.stem}.joblib')"]
+    except OSError as error:
+        return [f"{key}: {path.name} cannot be read ({error.strerror}). Fix: check the file's permissions"]
+    except pickle_scan.PickleScanError as error:
+        return [f"{key}: {error}; allowed: a pickle or joblib dump, uncompressed or compressed with zlib, gzip, "
+                f"bz2, xz or lzma. Fix: save the model with joblib.dump(model, '{path.stem}.joblib')"]
     problems = []
     other = sorted(facts.sklearn_versions - {runtime_version})
     if other:

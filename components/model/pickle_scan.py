@@ -47,7 +47,11 @@ _MARK = object()
 
 
 class PickleScanError(Exception):
-    """The file is not a pickle (or joblib dump) this scanner can read; the message says why."""
+    """The file is not a pickle (or joblib dump) this scanner can read; `reason` says why."""
+
+    def __init__(self, reason: str, file_name: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{file_name} cannot be read as a pickle: {reason}" if file_name else reason)
 
 
 @dataclass(frozen=True)
@@ -92,28 +96,26 @@ def scan(path: str | Path) -> PickleFacts:
     with path.open("rb") as raw:
         head = raw.read(8)
         raw.seek(0)
-        compression, stream = _open(head, raw, path)
-        with stream:
-            machine = _Machine(_Positioned(stream))
-            try:
+        try:
+            compression, stream = _open(head, raw)
+            with stream:
+                machine = _Machine(_Positioned(stream))
                 _run(machine)
-            except PickleScanError:
-                raise
-            except Exception as error:  # a truncated or foreign file fails somewhere in genops
-                raise PickleScanError(f"{path.name} is not a readable pickle ({type(error).__name__}: {error})") from None
+        except PickleScanError as error:
+            raise PickleScanError(error.reason, path.name) from None
+        except Exception as error:  # a truncated or foreign file fails somewhere in genops or a decompressor
+            reason = f"it breaks off or is not a pickle where it claims to be ({type(error).__name__}: {error})"
+            raise PickleScanError(reason, path.name) from None
     return PickleFacts(frozenset(machine.versions), frozenset(machine.globals), compression)
 
 
-def _open(head: bytes, raw: IO[bytes], path: Path) -> tuple[str, IO[bytes]]:
+def _open(head: bytes, raw: IO[bytes]) -> tuple[str, IO[bytes]]:
     if head.startswith(_ZFILE):
-        raise PickleScanError(
-            f"{path.name} is a joblib < 0.9.3 dump (\"ZF\" header), whose arrays live in side files; "
-            "re-save it with a current joblib (joblib.dump(model, 'model.joblib'))"
-        )
+        raise PickleScanError("it is a joblib < 0.9.3 dump (\"ZF\" header), whose arrays live in side files")
     if head.startswith(_LZ4):
         raise PickleScanError(
-            f"{path.name} is an lz4-compressed joblib dump, which servebox cannot read without the lz4 "
-            "package; re-save it uncompressed or with compress=('zlib', 3) / ('gzip', 3) / ('xz', 3)"
+            "it is an lz4-compressed joblib dump, which needs the lz4 package to read (servebox reads "
+            "uncompressed dumps and joblib's zlib, gzip, bz2, xz and lzma compression)"
         )
     if head.startswith(_GZIP):
         return "gzip", gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
@@ -129,8 +131,8 @@ def _open(head: bytes, raw: IO[bytes], path: Path) -> tuple[str, IO[bytes]]:
     if head.startswith(b"\x80") or head[:1] in (b"(", b"c", b"]", b"}", b"I", b"N"):
         return "none", raw
     raise PickleScanError(
-        f"{path.name} is neither a pickle nor a joblib dump (it starts with bytes {head[:4]!r}; a pickle "
-        "starts with 0x80, joblib's compressed dumps with a zlib, gzip, bz2, xz or lzma header)"
+        f"it starts with the bytes {head[:4]!r}, and a pickle starts with 0x80 (or a protocol 0 or 1 opcode), "
+        "a compressed joblib dump with a zlib, gzip, bz2, xz or lzma header"
     )
 
 
