@@ -294,6 +294,57 @@ NUMPY_VERSION = "2.4.4"
 JOBLIB_VERSION = "1.5.3"
 SKLEARN_SERVER_PYTHON = "3.11"
 
+# --- Users' own models: the other runtimes' facts ---------------------------------------------
+# Facts only, for the format check of users' own models (components/model/formats.py): the
+# framework releases inside KServe's xgbserver and lgbserver images, which a saved model must
+# load in (kserve/kserve python/xgbserver/uv.lock and python/lgbserver/uv.lock at v0.20.0; the
+# lgbserver image also carries scikit-learn 1.6.1 through lightgbm[scikit-learn]), and the
+# architectures of the images of runtimes servebox installs disabled.
+XGBOOST_VERSION = "2.1.4"
+LIGHTGBM_VERSION = "4.6.0"
+XGB_SERVER = KSERVE_RUNTIME_CONFIGS.images[1]
+LGB_SERVER = KSERVE_RUNTIME_CONFIGS.images[2]
+
+
+@dataclass(frozen=True)
+class RuntimeImageFacts:
+    """What enabling a runtime would pull: its image's architectures and rough size."""
+
+    architectures: frozenset[str]
+    source: str
+    size: str
+    """A rough size, as "<image> is ..." completes it (nothing is pulled here to measure it)."""
+
+
+_UNVERIFIED = "[not verifiable offline: no registry manifest was read]"
+DISABLED_RUNTIME_IMAGES: dict[str, RuntimeImageFacts] = {
+    "kserve-pmmlserver": RuntimeImageFacts(
+        AMD64_ARM64, _kserve_workflow("pmml-docker-publish.yml"), "a Python image with a Java runtime (JPMML) in it"
+    ),
+    "kserve-huggingfaceserver": RuntimeImageFacts(
+        AMD64_ONLY,
+        _kserve_workflow("huggingface-docker-publish.yml", "linux/amd64"),
+        "several GB (PyTorch, CUDA libraries and vLLM)",
+    ),
+    "kserve-tensorflow-serving": RuntimeImageFacts(
+        AMD64_ONLY,
+        f"tensorflow/serving publishes amd64 images only {_UNVERIFIED}",
+        "a few hundred MB, with TensorFlow Serving 2.6.2 from 2021",
+    ),
+    "kserve-torchserve": RuntimeImageFacts(
+        AMD64_ONLY, f"pytorch/torchserve-kfs is built for amd64 only {_UNVERIFIED}", "GB-sized (PyTorch)"
+    ),
+    "kserve-tritonserver": RuntimeImageFacts(
+        AMD64_ARM64,
+        f"NGC publishes tritonserver -py3 images for amd64 and arm64 {_UNVERIFIED}",
+        "over 10 GB (CUDA and every Triton backend)",
+    ),
+    "kserve-mlserver": RuntimeImageFacts(
+        AMD64_ONLY, "SeldonIO/MLServer, unmaintained since 2026 (SeldonIO/MLServer#2404)", "GB-sized (every MLServer runtime)"
+    ),
+}
+
+
 # --- VM targets: k3s and the OS image ---------------------------------------------------------
 # Rule: the same Kubernetes minor as the kind node (1.33, KUBERNETES_VERSION's rule) and at least
 # v1.33.4+k3s1, which stops k3s replacing GCE's metadata-server resolver with 8.8.8.8
