@@ -10,11 +10,12 @@ from components.cluster.base import VmCluster
 from components.cluster.vm import ssh_command
 from components.config import VM_TARGETS, Serving, load_settings
 from components.model import Models, ModelsArgs, ensure_sample_artifact
+from components.model.own import own_spec
 from components.platform import Platform, PlatformArgs, PlatformParts
 from components.storage import create_store
 
 settings = load_settings()
-artifact = ensure_sample_artifact()
+artifact = ensure_sample_artifact() if settings.serve_sample else None
 on_vm = settings.target in VM_TARGETS
 cloud = cloud_provider(settings)
 cluster = create_cluster(settings, cloud)
@@ -44,9 +45,9 @@ models = Models(
     "model",
     ModelsArgs(
         namespace=settings.model.namespace,
-        sample=settings.model,
+        sample=settings.model if settings.serve_sample else None,
         artifact=artifact,
-        own=(),
+        own=tuple(own_spec(model) for model in settings.own_models),
         serving=settings.serving,
         deployment_mode=settings.deployment_mode,
         store=store,
@@ -82,6 +83,7 @@ pulumi.export(outputs.MODEL_NAME, first.name)
 pulumi.export(outputs.MODEL_URI, first.model_uri)
 pulumi.export(outputs.BUCKET, store.bucket)
 pulumi.export(outputs.SERVICE_ACCOUNT, first.service_account)
+pulumi.export(outputs.MODELS, models.outputs)
 vm = cast(VmCluster, cluster) if on_vm else None
 pulumi.export(outputs.SSH, ssh_command(settings.stack) if vm else None)
 pulumi.export(outputs.SSH_PRIVATE_KEY, vm.ssh_private_key if vm else None)

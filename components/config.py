@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -296,6 +297,22 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class OwnModel:
+    """One of the user's own models, checked (components/model/checks.py) before any resource."""
+
+    settings: ModelSettings
+    """Name, namespace (the sample's), replicas, scaling and resources."""
+    format: str
+    """The model format (components/model/formats.py FORMATS), given or detected."""
+    protocol: str
+    """v1 or v2: the InferenceService's protocolVersion."""
+    artifact: Path | None = None
+    """The local file or directory to upload, or None with `uri`."""
+    uri: str | None = None
+    """Where the model already is (gs://, s3://), or None with `artifact`."""
+
+
+@dataclass(frozen=True)
 class SmokeTestSettings:
     """The prediction check that ends `pulumi up`."""
 
@@ -329,6 +346,18 @@ class Settings:
     """Set on the aws target only."""
     existing: ExistingSettings | None = None
     """Set on the existing target only."""
+    serve_sample: bool = True
+    """Whether the sample MNIST model is served."""
+    own_models: tuple[OwnModel, ...] = ()
+    """The user's own models (the `models` list)."""
+
+    @property
+    def predictor_service_accounts(self) -> tuple[tuple[str, str], ...]:
+        """(namespace, name) of every served model's ServiceAccount: whom a keyless store binds."""
+        from components.naming import predictor_service_account
+
+        names = ([self.model.name] if self.serve_sample else []) + [m.settings.name for m in self.own_models]
+        return tuple((self.model.namespace, predictor_service_account(name)) for name in names)
 
 
 @dataclass(frozen=True)
@@ -585,6 +614,31 @@ def parse_settings(
             "modelMemoryLimit", memory_limit, f"at least modelMemoryRequest ({memory_request})", memory_request
         )
 
+    sample_setting = read.enum("sampleModel", _SampleModel)
+    own_models = ()
+    if None not in (serving, mode, model_name, namespace, min_replicas, max_replicas, cpu_request, cpu_limit, memory_request, memory_limit):
+        defaults = ModelSettings(
+            name=model_name,  # type: ignore[arg-type]
+            namespace=namespace,  # type: ignore[arg-type]
+            min_replicas=min_replicas,  # type: ignore[arg-type]
+            max_replicas=max_replicas,  # type: ignore[arg-type]
+            cpu_request=cpu_request,  # type: ignore[arg-type]
+            memory_request=memory_request,  # type: ignore[arg-type]
+            cpu_limit=cpu_limit,  # type: ignore[arg-type]
+            memory_limit=memory_limit,  # type: ignore[arg-type]
+            scale_metric=None if scale_metric in (None, _ScaleMetricOrAuto.AUTO) else ScaleMetric(scale_metric.value),
+            scale_target=scale_target or None,
+        )
+        arch = gcp_architecture(gcp.machine_type) if gcp else aws_architecture(aws.instance_type) if aws else None
+        serve_sample_now = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not read.raw.get("models"))
+        own_models = _own_models(read, serving, mode, defaults, arch, model_name if serve_sample_now else None)
+    serve_sample = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not own_models)
+    if sample_setting is _SampleModel.FALSE and not own_models and not read.problems:
+        read.problems.append(
+            "sampleModel: got 'false', but models is empty; allowed: false only with at least one model of your own. "
+            "Fix: pulumi config set sampleModel auto (or add a model: servebox serve <path>)"
+        )
+
     if read.problems:
         raise ConfigError(read.problems)
     store = read.enum("store", StoreKind) if target is Target.EXISTING else TARGET_STORES[target.value]
@@ -614,6 +668,8 @@ def parse_settings(
         gcp=gcp,
         aws=aws,
         existing=existing,
+        serve_sample=serve_sample,
+        own_models=own_models,
     )
 
 
@@ -788,6 +844,165 @@ def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Ma
         network=network,
         static_ip=static_ip,  # type: ignore[arg-type]
     )
+
+
+class _SampleModel(str, Enum):
+    AUTO = AUTO
+    TRUE = "true"
+    FALSE = "false"
+
+
+# What a `models` entry may hold beyond name, path, uri, format and protocol: the sample's keys of
+# the same meaning (their values are the defaults).
+_MODEL_FIELDS = {
+    "minReplicas": "modelMinReplicas",
+    "maxReplicas": "modelMaxReplicas",
+    "cpuRequest": "modelCpuRequest",
+    "memoryRequest": "modelMemoryRequest",
+    "cpuLimit": "modelCpuLimit",
+    "memoryLimit": "modelMemoryLimit",
+}
+_MODEL_ENTRY_FIELDS = ("name", "path", "uri", "format", "protocol", *_MODEL_FIELDS)
+
+
+def _models_list(read: _Reader) -> list[Any] | None:
+    given = read.raw.get("models", read.schema["models"].default)
+    if isinstance(given, str):
+        try:
+            given = json.loads(given) if given.strip() else []
+        except json.JSONDecodeError:
+            given = None
+    if not isinstance(given, list):
+        read.problems.append(
+            f"models: got {str(read.raw.get('models'))[:60]!r}; allowed: a list of models, each an object with name "
+            "and path or uri. Fix: servebox serve <path> (or pulumi config set --path 'models[0].name' <name> ...)"
+        )
+        return None
+    return given
+
+
+def _own_models(
+    read: _Reader,
+    serving: Serving,
+    mode: DeploymentMode,
+    defaults: ModelSettings,
+    node_architecture: str | None,
+    sample_name: str | None,
+) -> tuple[OwnModel, ...]:
+    """The `models` list, each entry checked for shape, scale, format, layout and pickle version."""
+    from components.model import checks  # the model layer's pure checks; no resource is touched
+
+    entries = _models_list(read)
+    if not entries:
+        return ()
+    problems_before = len(read.problems)
+    shaped: list[tuple[int, dict[str, Any], ModelSettings | None]] = []
+    for index, entry in enumerate(entries):
+        at = f"models[{index}]"
+        if not isinstance(entry, dict):
+            read.problems.append(
+                f"{at}: got {entry!r}; allowed: an object with name and path or uri. "
+                f"Fix: pulumi config set --path '{at}.name' <name>"
+            )
+            continue
+        for field in sorted(set(entry) - set(_MODEL_ENTRY_FIELDS)):
+            close = difflib.get_close_matches(field, _MODEL_ENTRY_FIELDS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            read.problems.append(
+                f"{at}.{field}: got {entry[field]!r} for a field models do not have{hint}; allowed: "
+                f"{', '.join(_MODEL_ENTRY_FIELDS)}. Fix: pulumi config rm --path '{at}.{field}'"
+            )
+        shaped.append((index, entry, _own_model_settings(read, at, entry, defaults, mode, serving)))
+    model_entries = [
+        checks.ModelEntry(
+            name=str(entry.get("name", "")),
+            path=str(Path(str(entry["path"])).expanduser()) if entry.get("path") else "",
+            uri=str(entry.get("uri") or ""),
+            format=str(entry.get("format") or ""),
+            protocol=str(entry.get("protocol") or "v2"),
+        )
+        for _, entry, _ in shaped
+    ]
+    if len(shaped) < len(entries):
+        return ()  # check_models numbers entries by position: only run it on a list of objects
+    checked, problems = checks.check_models(model_entries, serving.value, node_architecture=node_architecture)
+    read.problems.extend(problems)
+    if sample_name is not None:
+        for index, entry, _ in shaped:
+            if entry.get("name") == sample_name:
+                read.problems.append(
+                    f"models[{index}].name: got {sample_name!r}, which the sample model (modelName) already uses; "
+                    f"allowed: another name, or sampleModel false. Fix: pulumi config set --path 'models[{index}].name' "
+                    f"{sample_name}-2"
+                )
+    if len(read.problems) > problems_before:
+        return ()
+    by_name = {item.entry.name: item for item in checked}
+    return tuple(
+        OwnModel(
+            settings=settings,  # type: ignore[arg-type]
+            format=by_name[str(entry["name"])].format,
+            protocol=str(entry.get("protocol") or "v2"),
+            artifact=by_name[str(entry["name"])].artifact,
+            uri=str(entry["uri"]) if entry.get("uri") else None,
+        )
+        for _, entry, settings in shaped
+    )
+
+
+def _own_model_settings(
+    read: _Reader, at: str, entry: dict[str, Any], defaults: ModelSettings, mode: DeploymentMode, serving: Serving
+) -> ModelSettings | None:
+    """The entry's scale and resources over the sample's, each checked as its model* key is."""
+    values: dict[str, Any] = {}
+    ok = True
+    for field, key in _MODEL_FIELDS.items():
+        if field not in entry:
+            continue
+        given = str(entry[field])
+        if field.endswith("Replicas"):
+            low = 0 if field == "minReplicas" else 1
+            good = bool(re.fullmatch(r"\d+", given)) and low <= int(given) <= 10
+            allowed = f"a whole number from {low} to 10"
+        elif field.startswith("cpu"):
+            good, allowed = bool(cpu_millicores(given)), _CPU_ALLOWED
+        else:
+            good, allowed = bool(memory_bytes(given)), _MEMORY_ALLOWED
+        if not good:
+            read.problems.append(
+                f"{at}.{field}: got {given!r}; allowed: {allowed}. Fix: pulumi config set --path '{at}.{field}' "
+                f"{read.schema[key].default}"
+            )
+            ok = False
+        values[field] = int(given) if good and field.endswith("Replicas") else given
+    if not ok:
+        return None
+    settings = ModelSettings(
+        name=str(entry.get("name", "")),
+        namespace=defaults.namespace,
+        min_replicas=values.get("minReplicas", defaults.min_replicas),
+        max_replicas=values.get("maxReplicas", defaults.max_replicas),
+        cpu_request=values.get("cpuRequest", defaults.cpu_request),
+        memory_request=values.get("memoryRequest", defaults.memory_request),
+        cpu_limit=values.get("cpuLimit", defaults.cpu_limit),
+        memory_limit=values.get("memoryLimit", defaults.memory_limit),
+        scale_metric=defaults.scale_metric,
+        scale_target=defaults.scale_target,
+    )
+    if settings.max_replicas < settings.min_replicas:
+        read.problems.append(
+            f"{at}.maxReplicas: got {settings.max_replicas}; allowed: at least its minReplicas ({settings.min_replicas}). "
+            f"Fix: pulumi config set --path '{at}.maxReplicas' {settings.min_replicas}"
+        )
+        return None
+    if settings.min_replicas == 0 and (mode is not DeploymentMode.KNATIVE or serving is Serving.SELDON):
+        read.problems.append(
+            f"{at}.minReplicas: got 0; allowed: 1-10 without Knative (scale-to-zero needs serving kserve in "
+            "deploymentMode knative). "
+            f"Fix: pulumi config set --path '{at}.minReplicas' 1"
+        )
+        return None
+    return settings
 
 
 class _ScaleMetricOrAuto(str, Enum):

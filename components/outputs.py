@@ -8,7 +8,7 @@ KUBECONFIG = "kubeconfig"
 KUBE_CONTEXT = "kube_context"
 VERSIONS = "versions"
 
-# The sample model.
+# The first served model: the sample when it is served, else the first of `models`.
 ENDPOINT = "endpoint"
 INFER_URL = "infer_url"
 PREDICT_URL = "predict_url"
@@ -20,6 +20,10 @@ MODEL_NAME = "model_name"
 MODEL_URI = "model_uri"
 BUCKET = "bucket"
 SERVICE_ACCOUNT = "service_account"
+MODELS = "models"
+"""Every served model by name: endpoint, infer_url, predict_url, protocol, host_header, curl,
+model_uri, format (what `servebox serve` and `serve()` build their handles from)."""
+MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header", "curl", "model_uri", "format")
 
 # VM targets (null elsewhere).
 SSH = "ssh"
@@ -48,6 +52,7 @@ ALL_OUTPUTS = (
     MODEL_URI,
     BUCKET,
     SERVICE_ACCOUNT,
+    MODELS,
     SSH,
     SSH_PRIVATE_KEY,
     SSH_HOST_KEY,

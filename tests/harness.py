@@ -7,6 +7,7 @@ API server, Helm or kind accepts them, or how long they take; nothing here talks
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -236,7 +237,11 @@ def _run(config: dict[str, Any] | None, stack: str, secret_keys: tuple[str, ...]
     LAST_REGISTRATIONS = mocks.registrations
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(
-        {(key if ":" in key else f"{PROJECT}:{key}"): str(value) for key, value in (config or {}).items()},
+        # Structured values reach the program as JSON, as the CLI passes them.
+        {
+            (key if ":" in key else f"{PROJECT}:{key}"): value if isinstance(value, str) else json.dumps(value)
+            for key, value in (config or {}).items()
+        },
         [f"{PROJECT}:{key}" for key in secret_keys],
     )
 

@@ -24,6 +24,7 @@ from components.model import mnist
 from components.model.artifact import Artifact
 from components.model.served import ModelSpec, Served, ServingArgs, curl_command, serve
 from components.naming import component_type, standard_labels
+from components.outputs import MODEL_FIELDS
 from components.storage.base import ModelStore
 
 
@@ -61,6 +62,8 @@ class Models(pulumi.ComponentResource):
     """Every served model by name, the sample first."""
     curls: dict[str, pulumi.Output[str]]
     """A ready-to-paste request per model (the sample's with one real digit)."""
+    outputs: pulumi.Output[dict[str, dict]]
+    """The `models` output: per model, where it answers and how to call it (outputs.MODEL_FIELDS)."""
 
     def __init__(self, name: str, args: ModelsArgs, opts: pulumi.ResourceOptions | None = None):
         # Stacks made before own models were served by a MnistModel component of the same name.
@@ -95,7 +98,16 @@ class Models(pulumi.ComponentResource):
             own = serve(f"{name}-{spec.settings.name}", spec, shared, self)
             self.served[own.name] = own
             self.curls[own.name] = own.endpoint.apply(lambda e, own=own: curl_command(e, own.name, own.protocol, None))
-        self.register_outputs({"models": sorted(self.served)})
+        on_seldon = args.serving is Serving.SELDON
+        self.outputs = pulumi.Output.all(
+            **{
+                name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[name]).apply(
+                    lambda values, model=model: _model_outputs(model, values[0], values[1], values[2], on_seldon)
+                )
+                for name, model in self.served.items()
+            }
+        )
+        self.register_outputs({"models": self.outputs})
 
     def _smoke_test(self, name: str, sample: Served, args: ModelsArgs, child: pulumi.ResourceOptions) -> None:
         command.local.Command(
@@ -108,3 +120,19 @@ class Models(pulumi.ComponentResource):
             triggers=[sample.model_uri, json.dumps(sample.definition, sort_keys=True)],
             opts=kube.after(child, sample.resource, args.ingress_gateway),
         )
+
+
+def _model_outputs(model: Served, where, model_uri: str, curl: str, on_seldon: bool) -> dict:
+    fields = {
+        "endpoint": where.base_url,
+        "infer_url": where.infer_url(model.name),
+        # Seldon's executor routes V2 only.
+        "predict_url": None if on_seldon else where.predict_url(model.name),
+        "protocol": model.protocol,
+        "host_header": where.host,
+        "curl": curl,
+        "model_uri": model_uri,
+        "format": model.format,
+    }
+    assert tuple(fields) == MODEL_FIELDS
+    return fields

@@ -178,6 +178,8 @@ class Served:
     model_uri: pulumi.Output[str]
     service_account: pulumi.Output[str]
     protocol: str
+    format: str
+    """The model format (its modelFormat's name)."""
     definition: dict
     """The serving resource as authored, without its store URI (what a re-check keys on)."""
 
@@ -276,6 +278,7 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
         model_uri=uri,
         service_account=account.metadata.name,
         protocol=protocol,
+        format=spec.model_format["name"],
         definition=definition,
     )
 

@@ -14,7 +14,6 @@ from components.naming import (
     gcp_reader_account_id,
     gcs_bucket_name,
     predictor_role_name,
-    predictor_service_account,
     s3_bucket_prefix,
 )
 from components.storage.base import ModelStore, PredictorCredentials, StoredObject
@@ -80,7 +79,7 @@ def _existing_store(
     existing = settings.existing
     assert existing is not None
     on_cloud = pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None)
-    predictor = (settings.model.namespace, predictor_service_account(settings.model.name))
+    predictors = settings.predictor_service_accounts
     identity = cluster.workload_identity
     if settings.store is StoreKind.GCS:
         assert isinstance(identity, GkeWorkloadIdentity) and existing.gcp_project and existing.gcp_region
@@ -90,7 +89,7 @@ def _existing_store(
                 bucket=gcs_bucket_name(existing.gcp_project, settings.project, settings.stack),
                 location=existing.gcp_region,
                 reader=WorkloadIdentityReader(
-                    identity, *predictor, account_id=gcp_reader_account_id(settings.project, settings.stack)
+                    identity, predictors, account_id=gcp_reader_account_id(settings.project, settings.stack)
                 ),
                 labels=cloud_labels(settings.project, settings.stack),
             ),
@@ -103,7 +102,7 @@ def _existing_store(
             S3StoreArgs(
                 bucket_prefix=s3_bucket_prefix(settings.project, settings.stack),
                 reader_role=IrsaReader(
-                    identity, *predictor, role_name=predictor_role_name(settings.project, settings.stack), region=existing.aws_region
+                    identity, predictors, role_name=predictor_role_name(settings.project, settings.stack), region=existing.aws_region
                 ),
             ),
             opts=on_cloud,

@@ -41,9 +41,8 @@ class WorkloadIdentityReader:
 
     identity: GkeWorkloadIdentity
     """The cluster's Workload Identity pool."""
-    namespace: str
-    service_account: str
-    """The predictor's Kubernetes ServiceAccount."""
+    service_accounts: tuple[tuple[str, str], ...]
+    """(namespace, name) of each served model's Kubernetes ServiceAccount."""
     account_id: str
     """Id of the Google service account created for it (naming.gcp_reader_account_id)."""
 
@@ -95,16 +94,17 @@ class GcsStore(pulumi.ComponentResource):
                 display_name=f"servebox predictor: reads {args.bucket}",
                 opts=child,
             )
-            # Exactly one Kubernetes ServiceAccount of the cluster may act as it; no key is ever made.
-            self._ready.append(
-                gcp.serviceaccount.IAMMember(
-                    f"{name}-workload-identity",
-                    service_account_id=account.name,
-                    role=WORKLOAD_IDENTITY_ROLE,
-                    member=reader.identity.member(reader.namespace, reader.service_account),
-                    opts=child,
+            # Exactly the predictors' Kubernetes ServiceAccounts may act as it; no key is ever made.
+            for namespace, service_account in reader.service_accounts:
+                self._ready.append(
+                    gcp.serviceaccount.IAMMember(
+                        f"{name}-workload-identity-{service_account}",
+                        service_account_id=account.name,
+                        role=WORKLOAD_IDENTITY_ROLE,
+                        member=reader.identity.member(namespace, service_account),
+                        opts=child,
+                    )
                 )
-            )
             reader_email: pulumi.Input[str] = account.email
             self.service_account_annotations = account.email.apply(lambda email: {SERVICE_ACCOUNT_ANNOTATION: email})
         else:

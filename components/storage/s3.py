@@ -47,9 +47,10 @@ ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 REGION_ANNOTATION = "serving.kserve.io/s3-region"
 
 
-def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
-    """Only `namespace/service_account` of the cluster behind `issuer`, with a token for STS, may
-    assume the role."""
+def irsa_trust_policy(provider_arn: str, issuer: str, service_accounts: tuple[tuple[str, str], ...]) -> str:
+    """Only these (namespace, name) ServiceAccounts of the cluster behind `issuer`, with a token for
+    STS, may assume the role."""
+    subjects = [f"system:serviceaccount:{namespace}:{name}" for namespace, name in service_accounts]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -60,7 +61,8 @@ def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_ac
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {
                         "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            # A list means any of them (IAM's multi-valued StringEquals).
+                            f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
                             f"{issuer}:aud": "sts.amazonaws.com",
                         }
                     },
@@ -77,9 +79,8 @@ class IrsaReader:
 
     oidc: EksOidcProvider
     """The cluster's IAM OIDC provider."""
-    namespace: str
-    service_account: str
-    """The predictor's Kubernetes ServiceAccount."""
+    service_accounts: tuple[tuple[str, str], ...]
+    """(namespace, name) of each served model's Kubernetes ServiceAccount."""
     role_name: str
     """Name of the IAM role created for it (naming.predictor_role_name)."""
     region: str
@@ -150,7 +151,7 @@ class S3Store(pulumi.ComponentResource):
                 name=reader.role_name,
                 description="servebox predictor: reads one model bucket, assumed through IRSA only",
                 assume_role_policy=pulumi.Output.all(reader.oidc.arn, reader.oidc.issuer).apply(
-                    lambda values: irsa_trust_policy(values[0], values[1], reader.namespace, reader.service_account)
+                    lambda values: irsa_trust_policy(values[0], values[1], reader.service_accounts)
                 ),
                 opts=child,
             )

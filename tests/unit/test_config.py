@@ -16,8 +16,8 @@ KEYS = (
     "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
     "modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
-    "modelNamespace, modelScaleMetric, modelScaleTarget, serving, smokeTestDigits, smokeTestMinAccuracyPercent, "
-    "store, target, vmSpot, vmTerminationAction, vmTtlHours"
+    "modelNamespace, modelScaleMetric, modelScaleTarget, models, sampleModel, serving, smokeTestDigits, "
+    "smokeTestMinAccuracyPercent, store, target, vmSpot, vmTerminationAction, vmTtlHours"
 )
 RESERVED = (
     "cert-manager, default, istio-system, knative-operator, knative-serving, kserve, kube-node-lease, "

@@ -132,7 +132,7 @@ def test_gcs_on_gke_binds_exactly_the_predictor_service_account_through_workload
     gsa = gcs_run["store-reader-account"]
     assert gsa.type == "gcp:serviceaccount/account:Account"
     assert gsa.inputs["accountId"] == "servebox-team-reader"
-    binding = gcs_run["store-workload-identity"]
+    binding = gcs_run["store-workload-identity-mnist-predictor"]
     assert binding.type == "gcp:serviceaccount/iAMMember:IAMMember"
     assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
     assert binding.inputs["member"] == "serviceAccount:servebox-test-1.svc.id.goog[models/mnist-predictor]"
@@ -142,14 +142,14 @@ def test_gcs_on_gke_binds_exactly_the_predictor_service_account_through_workload
     assert grant.inputs["bucket"] == "servebox-test-1-servebox-team-models"
     # The only IAM grants: one on the bucket, one on the service account; nothing project-wide.
     iam = sorted(n for n, r in gcs_run.resources.items() if "IAM" in r.type)
-    assert iam == ["store-reader", "store-workload-identity"]
+    assert iam == ["store-reader", "store-workload-identity-mnist-predictor"]
     account = gcs_run["model-service-account"].inputs
     assert account["metadata"]["annotations"] == {
         "iam.gke.io/gcp-service-account": f"servebox-team-reader@{harness.FAKE_GCP_PROJECT}.iam.gserviceaccount.com"
     }
     assert account["automountServiceAccountToken"] is False
     assert "model-storage-credentials" not in gcs_run.resources
-    assert {"store-reader", "store-workload-identity"} <= set(gcs_run["model-upload"].depends_on)
+    assert {"store-reader", "store-workload-identity-mnist-predictor"} <= set(gcs_run["model-upload"].depends_on)
     provider = gcs_run["gcp"].inputs
     assert (provider["project"], provider["region"]) == (harness.FAKE_GCP_PROJECT, "us-central1")
     assert gcs_run.outputs[outputs.MODEL_URI].startswith("gs://servebox-test-1-servebox-team-models/mnist/")
@@ -202,10 +202,15 @@ def test_s3_looks_up_the_oidc_provider_of_the_cluster_the_kubeconfig_names(s3_ru
 
 
 def test_irsa_trust_policy_names_the_service_account_and_sts_only():
-    policy = json.loads(irsa_trust_policy("arn:aws:iam::1:oidc-provider/x/id/Y", "x/id/Y", "ns", "sa"))
+    policy = json.loads(irsa_trust_policy("arn:aws:iam::1:oidc-provider/x/id/Y", "x/id/Y", (("ns", "sa"),)))
     assert policy["Statement"][0]["Condition"] == {
         "StringEquals": {"x/id/Y:sub": "system:serviceaccount:ns:sa", "x/id/Y:aud": "sts.amazonaws.com"}
     }
+    several = json.loads(irsa_trust_policy("arn:aws:iam::1:oidc-provider/x/id/Y", "x/id/Y", (("ns", "a"), ("ns", "b"))))
+    assert several["Statement"][0]["Condition"]["StringEquals"]["x/id/Y:sub"] == [
+        "system:serviceaccount:ns:a",
+        "system:serviceaccount:ns:b",
+    ]
 
 
 def test_a_load_balancer_host_name_means_the_host_header_path(s3_run: ProgramRun):
