@@ -1,0 +1,268 @@
+"""Serve your own model: `servebox serve PATH`, `servebox unserve NAME`, and `serve()` in a notebook.
+
+All three edit one thing, the stack's `models` list (the program checks every entry before any
+resource: components/config.py and components/model/checks.py), then run `up` with the live view
+and read the `models` output back. A model object is first saved in the format its runtime loads
+(servebox/save.py), under build/models/<name>/ in the project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+from rich.console import Console
+
+from servebox import inference, project
+from servebox.outcomes import Outcome
+from servebox.stacks import Pulumi, ServeboxError
+
+MODELS_KEY = "models"
+SAVED_DIR = project.REPO / "build" / "models"
+
+
+def read_models(stack: auto.Stack) -> list[dict[str, Any]]:
+    """The stack's `models` list as its config holds it ([] when unset)."""
+    try:
+        value = stack.get_config(MODELS_KEY).value
+    except auto.CommandError:
+        return []  # `pulumi config get` fails for a key that is not set
+    models = json.loads(value) if value else []
+    if not isinstance(models, list):
+        raise ServeboxError(f"the stack's {MODELS_KEY} config is not a list; `pulumi config rm {MODELS_KEY}` clears it")
+    return models
+
+
+def write_models(stack: auto.Stack, models: Sequence[dict[str, Any]]) -> None:
+    """Replace the stack's `models` list, one path-addressed field at a time so that the stack file
+    holds a real list of objects (what the program's config schema declares)."""
+    stack.remove_config(MODELS_KEY)
+    fields = {
+        f"{MODELS_KEY}[{index}].{key}": auto.ConfigValue(value=str(value))
+        for index, entry in enumerate(models)
+        for key, value in entry.items()
+    }
+    if fields:
+        stack.set_all_config(fields, path=True)
+
+
+def with_model(models: Sequence[dict[str, Any]], entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """`models` with `entry` added, or in place of the entry of the same name (its other fields kept
+    unless `entry` gives them)."""
+    updated, found = [], False
+    for existing in models:
+        if existing.get("name") == entry["name"]:
+            kept = {key: value for key, value in existing.items() if key not in ("path", "uri", "format")}
+            updated.append({**kept, **entry})
+            found = True
+        else:
+            updated.append(dict(existing))
+    return updated if found else [*updated, dict(entry)]
+
+
+def without_model(models: Sequence[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """`models` without the entry named `name`; ServeboxError when there is none."""
+    kept = [dict(entry) for entry in models if entry.get("name") != name]
+    if len(kept) == len(models):
+        names = ", ".join(str(entry.get("name")) for entry in models) or "none"
+        raise ServeboxError(f"the stack serves no model named {name!r} (it serves: {names})")
+    return kept
+
+
+@dataclass
+class ModelHandle:
+    """A served model, as `serve()` returns it: where it answers, how to call it, how to remove it."""
+
+    name: str
+    stack: str
+    url: str
+    """The model's base URL (its host resolves through sslip.io where the ingress has an IP)."""
+    protocol: str
+    host_header: str
+    address_url: str
+    """The gateway by address: what predict() calls, with the Host header."""
+    format: str
+    curl: str
+    _remove: Callable[[], None] | None = field(default=None, repr=False)
+
+    def predict(self, rows: Any, timeout: float = 30) -> list:
+        """The model's answers for `rows` (a list of rows, a numpy array or a DataFrame), over its protocol."""
+        return inference.predict(
+            self.address_url, self.name, rows, protocol=self.protocol, host_header=self.host_header, timeout=timeout
+        )
+
+    def delete(self) -> None:
+        """Stop serving the model: remove it from the stack's config and run `up` again."""
+        if self._remove is None:
+            raise ServeboxError(f"model {self.name!r} was not served from here; run `servebox unserve {self.name} --stack {self.stack}`")
+        self._remove()
+
+    def _repr_html_(self) -> str:
+        rows = [("stack", self.stack), ("format", self.format), ("protocol", self.protocol), ("url", self.url)]
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td><code>{html.escape(v)}</code></td></tr>" for k, v in rows)
+        return f"<div><strong>servebox model {html.escape(self.name)}</strong><table>{cells}</table></div>"
+
+
+def handle_from_outputs(name: str, stack: str, outputs: dict[str, Any], remove: Callable[[], None] | None = None) -> ModelHandle:
+    """The handle of model `name` from a stack's outputs (the `models` output)."""
+    models = outputs.get("models") or {}
+    if name not in models:
+        raise ServeboxError(f"stack {stack} has no model {name!r} in its outputs (it has: {', '.join(models) or 'none'})")
+    model = models[name]
+    address = str(outputs.get("ingress_address") or "")
+    port = address.rsplit(":", 1)[1] if ":" in address else "80"
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return ModelHandle(
+        name=name,
+        stack=stack,
+        url=model["endpoint"],
+        protocol=model["protocol"],
+        host_header=model["host_header"],
+        address_url=f"http://{host}" + ("" if port == "80" else f":{port}"),
+        format=model["format"],
+        curl=model["curl"],
+        _remove=remove,
+    )
+
+
+def model_entry(path: Path, name: str, format: str | None = None, protocol: str | None = None) -> dict[str, Any]:
+    """The `models` entry of a local artifact (an absolute path: stacks may run in other directories)."""
+    entry: dict[str, Any] = {"name": name, "path": str(path.expanduser().resolve())}
+    if format:
+        entry["format"] = format
+    if protocol:
+        entry["protocol"] = protocol
+    return entry
+
+
+def default_name(path: Path) -> str:
+    """A model name from its file or directory name: `Churn_Model.joblib` -> `churn-model`."""
+    from components.naming import dns_label
+
+    stem = path.name.split(".")[0] if path.is_file() else path.name
+    label = dns_label(stem, 40)
+    return label if label[0].isalpha() else f"m-{label}"[:40]
+
+
+def change_models(
+    pulumi: Pulumi,
+    stack_name: str,
+    change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    up: Callable[[], Outcome],
+) -> Outcome:
+    """Apply `change` to the stack's models list and run `up`; on a failed up the list is put back,
+    so that a model the program refused (or that failed to serve) does not stay in the config."""
+    stack = auto.Stack.create_or_select(stack_name, pulumi.workspace_for(stack_name))
+    before = read_models(stack)
+    write_models(stack, change(before))
+    outcome = up()
+    if outcome is not Outcome.PASSED:
+        write_models(stack, before)
+    return outcome
+
+
+def serve_path(
+    pulumi: Pulumi,
+    stack_name: str,
+    path: Path,
+    up: Callable[[], Outcome],
+    *,
+    name: str | None = None,
+    format: str | None = None,
+    protocol: str | None = None,
+) -> tuple[Outcome, str]:
+    """`servebox serve`: add or update the model at `path` and run up; (outcome, the model's name)."""
+    if not path.exists():
+        raise ServeboxError(f"{path}: no such file or directory (the model file or directory to serve)")
+    model_name = name or default_name(path)
+    entry = model_entry(path, model_name, format, protocol)
+    return change_models(pulumi, stack_name, lambda models: with_model(models, entry), up), model_name
+
+
+def unserve(pulumi: Pulumi, stack_name: str, name: str, up: Callable[[], Outcome]) -> Outcome:
+    """`servebox unserve`: remove the model and run up (the sample comes back when the list empties)."""
+    stack = auto.Stack.select(stack_name, pulumi.workspace_for(stack_name))
+    without_model(read_models(stack), name)  # refuses an unknown name before anything runs
+    return change_models(pulumi, stack_name, lambda models: without_model(models, name), up)
+
+
+def save_object(model: Any, name: str, saved_dir: Path = SAVED_DIR) -> Path:
+    """Save a model object where its runtime loads it from: build/models/<name>/ (servebox/save.py)."""
+    from servebox.save import save_model
+
+    directory = saved_dir / name
+    if directory.exists():
+        for old in directory.iterdir():
+            if old.is_file():
+                old.unlink()
+    directory.mkdir(parents=True, exist_ok=True)
+    path, _ = save_model(model, directory)
+    return path
+
+
+@contextlib.contextmanager
+def _signals_owned(interrupts: Any) -> Iterator[None]:
+    """servebox's SIGINT/SIGTERM handling while it runs the CLI, the caller's (a notebook kernel's)
+    handlers back afterwards: a ^C (or "interrupt kernel") cancels the update gracefully."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    interrupts.install()
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def serve(
+    model_or_path: Any,
+    name: str | None = None,
+    stack: str = "kind",
+    *,
+    format: str | None = None,
+    protocol: str | None = None,
+    console: Console | None = None,
+) -> ModelHandle:
+    """Serve a fitted scikit-learn, XGBoost or LightGBM model (or a saved artifact) on `stack`.
+
+    Saves the object in its runtime's native format, adds it to the stack's `models`, runs `up` with
+    the live view, and returns a handle with `url`, `predict(rows)` and `delete()`.
+    """
+    from servebox import workstation
+    from servebox.interrupts import Interrupts
+
+    console = console or Console(stderr=True)
+    if isinstance(model_or_path, (str, Path)):
+        path = Path(model_or_path)
+    else:
+        if not name:
+            raise ServeboxError("serve(model): name= is required for a model object (a DNS label such as 'churn')")
+        path = save_object(model_or_path, name)
+    interrupts = Interrupts()
+    pulumi = Pulumi(interrupts)
+
+    def run_up() -> Outcome:
+        return workstation.up(pulumi, stack, {}, None, console)
+
+    with _signals_owned(interrupts):
+        outcome, model_name = serve_path(pulumi, stack, path, run_up, name=name, format=format, protocol=protocol)
+    if outcome is not Outcome.PASSED:
+        raise ServeboxError(f"serving {model_name} on stack {stack} failed ({outcome.name.lower()}); the output above says why")
+
+    def remove() -> None:
+        with _signals_owned(interrupts):
+            result = unserve(pulumi, stack, model_name, run_up)
+        if result is not Outcome.PASSED:
+            raise ServeboxError(f"removing {model_name} from stack {stack} failed; the output above says why")
+
+    return handle_from_outputs(model_name, stack, workstation.outputs(pulumi, stack), remove)
