@@ -20,8 +20,8 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 import bench_model  # noqa: E402
-import mnist_client  # noqa: E402
-import train_mnist  # noqa: E402
+from servebox import mnist_client  # noqa: E402
+from servebox import training as train_mnist  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import train_mnist
+from servebox import training as train_mnist
 
 PROTOCOLS = ("v2", "v1")
 DEFAULT_MODEL_NAME = "mnist"
