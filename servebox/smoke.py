@@ -6,7 +6,7 @@ scores --count held-out digits one request each, prints a JSON summary on stdout
 stderr. CI, workshops and the Pulumi program's last step call it:
 
     python scripts/smoke_test.py --url <infer_url> --host-header <h> --count 20 --min-accuracy 0.8 --timeout 300
-    python scripts/smoke_test.py --stack dev
+    python scripts/smoke_test.py --stack dev          # or: servebox smoke dev
     python scripts/smoke_test.py --stack dev --protocol v1
 
 Exit codes: 0 passed, 1 accuracy below --min-accuracy, 2 not serving in time or a request failed.
@@ -18,6 +18,7 @@ import argparse
 import json
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +48,7 @@ def wait_until_serving(
     max_attempts: int,
     initial_delay: float = 1.0,
     max_delay: float = 16.0,
+    stop: threading.Event | None = None,
 ) -> int:
     """Send one digit until it is answered; return the number of attempts it took.
 
@@ -66,16 +68,26 @@ def wait_until_serving(
         except mnist_client.EndpointError as error:
             last_error = error
         remaining = deadline - time.monotonic()
-        if attempts >= max_attempts or remaining <= 0:
+        if attempts >= max_attempts or remaining <= 0 or (stop is not None and stop.is_set()):
             raise NotServing(attempts, time.monotonic() - started, last_error)
         # Progress on stderr, so a long wait in CI or `pulumi up` shows what it is waiting for.
         print(f"not serving yet (attempt {attempts}): {last_error.problem}; retrying", file=sys.stderr)
-        time.sleep(min(delay, remaining))
+        # `servebox ephemeral` stops the wait on SIGINT, SIGTERM or its timeout.
+        if stop is not None:
+            stop.wait(min(delay, remaining))
+        else:
+            time.sleep(min(delay, remaining))
         delay = min(delay * 2, max_delay)
 
 
 def run(
-    endpoint: mnist_client.Endpoint, *, count: int, min_accuracy: float, timeout: float, max_attempts: int
+    endpoint: mnist_client.Endpoint,
+    *,
+    count: int,
+    min_accuracy: float,
+    timeout: float,
+    max_attempts: int,
+    stop: threading.Event | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Wait, score `count` digits and return (exit code, JSON summary)."""
     summary: dict[str, Any] = {
@@ -93,7 +105,7 @@ def run(
     samples = mnist_client.load_samples(count)
     try:
         summary["attempts"] = wait_until_serving(
-            endpoint, samples[0].inputs(), timeout=timeout, max_attempts=max_attempts
+            endpoint, samples[0].inputs(), timeout=timeout, max_attempts=max_attempts, stop=stop
         )
     except NotServing as error:
         summary["attempts"] = error.attempts
