@@ -55,6 +55,9 @@ class Fake:
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call the fake answered, in the order they ended."""
+        return [entry for entry in self._log() if entry["result"] != "running"]
+
+    def _log(self) -> list[dict[str, Any]]:
         log = self.root / "calls.jsonl"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
 
@@ -120,12 +123,10 @@ class Fake:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def wait_for_call(self, verb: str, timeout: float = 20.0) -> None:
-        """Until a call of `verb` is running (its fake printed that it waits) or recorded."""
-        marker = self.root / "calls.jsonl"
+        """Until an update (`up`, `destroy`) has taken its lock, or a call of `verb` was recorded."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            running = [p for p in (self.state / ".pulumi" / "locks").glob("**/*.json")] if verb in ("up", "destroy") else []
-            if running or (marker.is_file() and verb in self.verbs()):
+            if any(entry["args"][:1] == [verb] for entry in self._log()) or verb in self.verbs():
                 return
             time.sleep(0.02)
         raise AssertionError(f"no {verb} call within {timeout} s; calls: {self.verbs()}")

@@ -25,7 +25,7 @@ A rule applies to the first `times` matching calls (all when absent); "hang" wai
 is interrupted (SIGINT or SIGTERM: it then prints the CLI's cancel message and exits 255, as the
 real CLI's graceful cancel ends). Every call is appended to $FAKE_PULUMI_LOG as one JSON line:
 argv (without --non-interactive), cwd, pid, start, end, result, and the environment keys the
-tests check.
+tests check; an update also writes a line with result "running" when it has taken the lock.
 """
 
 from __future__ import annotations
@@ -198,26 +198,45 @@ def resource_events(sender: EventSender, stack: str, op: str, count: int, fail_l
             sender.add(resOutputsEvent={"metadata": meta, "planning": False})
 
 
+RECEIVED: list[int] = []
+"""Signals received: like the real CLI, the fake catches SIGINT and SIGTERM from its first moment."""
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    RECEIVED.append(signum)
+
+
+def cancelled() -> None:
+    """The end of the CLI's graceful cancel."""
+    print(CANCEL_MESSAGE, flush=True)
+    sys.stderr.write("error: update canceled\n")
+    raise Exit(255, f"interrupted:{signal.Signals(RECEIVED[0]).name}")
+
+
+def pause(seconds: float) -> None:
+    """Sleep, but end as the CLI does when interrupted."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if RECEIVED:
+            cancelled()
+        time.sleep(0.01)
+
+
 def wait_for_interrupt(rule: dict) -> None:
-    received: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
-    signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))
     print("updating... (fake: waiting to be interrupted)", flush=True)
     deadline = time.time() + float(rule.get("hang_limit", 60))
-    while not received and time.time() < deadline:
+    while not RECEIVED and time.time() < deadline:
         time.sleep(0.01)
-    if not received:
+    if not RECEIVED:
         sys.stderr.write("fake pulumi: hung for hang_limit seconds and nobody interrupted it\n")
         raise Exit(3, "hang-timeout")
-    print(CANCEL_MESSAGE, flush=True)
     time.sleep(float(rule.get("exit_on_interrupt_after", 0.0)))
-    sys.stderr.write("error: update canceled\n")
-    raise Exit(255, f"interrupted:{signal.Signals(received[0]).name}")
+    cancelled()
 
 
 def run_update(name: str, op: str) -> None:
     data = require(name)
-    rule = matching_rule(op if op != "delete" else "destroy", name)
+    rule = matching_rule("up" if op == "create" else "destroy", name)
     spec = script()
     locks = lock_dir(name)
     if locks.is_dir() and any(locks.glob("*.json")):
@@ -232,13 +251,14 @@ def run_update(name: str, op: str) -> None:
     lock.write_text(json.dumps({"pid": os.getpid(), "username": "tester", "hostname": socket.gethostname(),
                                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
     sender = EventSender(option("--event-log"))
+    log("running")  # a line of its own, so a test can wait for the update to be under way
     try:
         count = int(spec.get("resources", 3)) if op == "create" else int(data.get("resources", 0))
         action = rule.get("action", "ok")
         sender.add(preludeEvent={"config": {}})
         resource_events(sender, name, op, count, fail_last=action == "fail")
         sender.flush()
-        time.sleep(float(rule.get("hold", 0.0)))
+        pause(float(rule.get("hold", 0.0)))
         if action == "hang":
             wait_for_interrupt(rule)
         if action == "fail":
@@ -348,6 +368,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         main()
     except Exit as stop:
