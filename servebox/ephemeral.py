@@ -21,7 +21,7 @@ from typing import Any
 from pulumi import automation as auto
 from rich.console import Console
 
-from servebox import lifecycle, mnist_client, smoke, stacks
+from servebox import lifecycle, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, UpdateView
 from servebox.stacks import Pulumi, ServeboxError
@@ -154,7 +154,7 @@ class EphemeralRun:
             )
         except auto.CommandError as error:
             outcome = self._stopped_outcome() if self.interrupts.reason else Outcome.UP_FAILED
-            self.summary["error"] = lifecycle.last_lines(str(error))
+            self.summary["error"] = lifecycle.cli_error(error)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -170,6 +170,10 @@ class EphemeralRun:
         return outcome, self.summary
 
     def _smoke(self, outputs: Mapping[str, Any], deadline: float | None) -> Outcome:
+        # Imported here: the client loads scikit-learn (for the held-out digits), a second of start-up
+        # that a run failing before its smoke test does not need.
+        from servebox import mnist_client, smoke
+
         endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
         timeout = self.options.smoke_timeout
         if deadline is not None:

@@ -96,7 +96,7 @@ def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_eve
         # Nothing in the backend under that name: nothing was created, or it is already gone.
         cleanup.destroyed = cleanup.stack_removed = True
     except auto.CommandError as error:
-        cleanup.error = last_lines(str(error))
+        cleanup.error = cli_error(error)
         if not cleanup.destroyed:
             cleanup.left.append(f"the resources of stack {name} (pulumi destroy failed)")
         cleanup.left.append(f"stack {name} in the backend")
@@ -107,6 +107,18 @@ def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_eve
 
 
 def last_lines(text: str, count: int = 12) -> str:
-    """The end of a CLI error: where Pulumi says what went wrong."""
+    """The end of a text: where Pulumi says what went wrong."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return "\n".join(lines[-count:])
+
+
+def cli_error(error: Exception, count: int = 12) -> str:
+    """What a failed CLI call said: the end of its stderr, else of its stdout.
+
+    The SDK's CommandError carries only the text "code: N / stdout: ... / stderr: ..." (_cmd.py).
+    """
+    text = str(error)
+    head, found, stderr = text.partition("\n stderr: ")
+    if found and stderr.strip():
+        return last_lines(stderr, count)
+    return last_lines(head.partition("\n stdout: ")[2] or text, count)

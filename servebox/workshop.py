@@ -153,7 +153,7 @@ class Workshop:
                 view.update(name, phase="done", result=f"up: {result.outputs.get('endpoint') or ''}")
                 return
             except auto.CommandError as error:
-                result.error = lifecycle.last_lines(str(error), 4)
+                result.error = lifecycle.cli_error(error, 4)
                 result.status = "interrupted" if self.interrupts.reason else "failed"
                 view.update(name, phase="failed", result=f"{result.status} (attempt {result.attempts}/{ATTEMPTS})")
 

@@ -45,7 +45,7 @@ def up(pulumi: Pulumi, name: str, settings: Mapping[str, str], ttl_hours: float 
         with UpdateView(f"up {name}", console, progress):
             outputs = lifecycle.up(stack, progress.on_event, lambda _line: None)
     except auto.CommandError as error:
-        console.print(f"servebox up {name} failed:\n{lifecycle.last_lines(str(error))}", markup=False, highlight=False)
+        console.print(f"servebox up {name} failed:\n{lifecycle.cli_error(error)}", markup=False, highlight=False)
         if pulumi.interrupts.reason:
             console.print(f"Interrupted; the update was cancelled. `servebox up {name}` resumes it, "
                           f"`servebox down {name}` removes it.", markup=False)
@@ -76,7 +76,7 @@ def down(pulumi: Pulumi, name: str, keep_stack: bool, console: Console) -> Outco
                     stack = auto.Stack.select(name, pulumi.workspace_for(name))
                     stacks.destroy_and_remove(stack, on_event=progress.on_event, remove=False)
                 except auto.CommandError as error:
-                    console.print(f"servebox down {name} failed:\n{lifecycle.last_lines(str(error))}", markup=False)
+                    console.print(f"servebox down {name} failed:\n{lifecycle.cli_error(error)}", markup=False)
                     return Outcome.CLEANUP_INCOMPLETE
                 return Outcome.PASSED
             cleanup = lifecycle.tear_down(pulumi, name, on_event=progress.on_event)

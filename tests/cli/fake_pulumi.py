@@ -287,11 +287,12 @@ def main() -> None:
     key = " ".join(command[:2]) if command[:1] in (["stack"], ["config"]) else " ".join(command[:1])
     if key == "stack tag":
         key = " ".join(command[:3])
-    rule = matching_rule(key, name or (command[2] if key == "stack init" and len(command) > 2 else None))
-    if rule.get("action") == "fail" and key not in ("up", "destroy"):
+    # Updates match their rule themselves (run_update), once per call.
+    rule = {} if key in ("up", "destroy") else matching_rule(key, name or (command[2] if key == "stack init" and len(command) > 2 else None))
+    if rule.get("action") == "fail":
         sys.stderr.write(rule.get("stderr", f"error: {key} failed") + "\n")
         raise Exit(255, "failed")
-    if rule.get("action") == "hang" and key not in ("up", "destroy"):
+    if rule.get("action") == "hang":
         wait_for_interrupt(rule)
     if key == "whoami":
         print(json.dumps({"user": "tester", "url": os.environ.get("PULUMI_BACKEND_URL")}) if "--json" in ARGS else "tester")
