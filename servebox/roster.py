@@ -115,8 +115,9 @@ def render_html(rows: Sequence[dict[str, str]], *, event: str, teardown: str, pl
 <head><meta charset="utf-8"><title>servebox workshop {html.escape(event)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>servebox workshop {html.escape(event)}</h1>
-<p>Your model answers at your endpoint; paste your request into a terminal to get a prediction.
-Everything is removed at the expiry time ({html.escape(teardown)}).</p>
+<p>Your model answers at your endpoint: paste your ready request into a terminal to get a prediction.
+The organiser removes every stack after the workshop ({html.escape(teardown)}); from its expiry time on,
+a stack may be removed at any moment (servebox reap).</p>
 <table>
 <thead><tr><th>attendee</th><th>name</th><th>endpoint</th><th>ready request</th><th>status</th><th>expires at (UTC)</th></tr></thead>
 <tbody>

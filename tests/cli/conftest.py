@@ -96,12 +96,12 @@ class Fake:
         directory = self.state / ".pulumi" / "stacks" / "servebox"
         return sorted(p.stem for p in directory.glob("*.json")) if directory.is_dir() else []
 
-    def seed_stack(self, name: str, tags: dict[str, str], resources: int = 3) -> None:
+    def seed_stack(self, name: str, tags: dict[str, str], resources: int = 3, urns: list[str] | None = None) -> None:
         """A stack left in the backend by an earlier run (what the reaper and workshop down find)."""
         path = self.state / ".pulumi" / "stacks" / "servebox" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"config": {}, "tags": tags, "outputs": {"endpoint": f"http://{name}"},
-                                    "resources": resources, "secret_outputs": []}))
+                                    "resources": resources, "secret_outputs": [], "urns": urns or []}))
 
     def lock(self, name: str, pid: int, hostname: str) -> Path:
         """A lock file as the file backend writes it while an update runs."""

@@ -236,7 +236,7 @@ def wait_for_interrupt(rule: dict) -> None:
 
 def run_update(name: str, op: str) -> None:
     data = require(name)
-    rule = matching_rule("up" if op == "create" else "destroy", name)
+    rule = matching_rule({"create": "up", "delete": "destroy"}.get(op, op), name)
     spec = script()
     locks = lock_dir(name)
     if locks.is_dir() and any(locks.glob("*.json")):
@@ -266,14 +266,16 @@ def run_update(name: str, op: str) -> None:
             raise Exit(255, "failed")
         sender.add(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": {op: count}})
         sender.flush()
-        if op == "create":
+        if op == "refresh":
+            pass  # the state stays as it is: the fake has no cloud to compare with
+        elif op == "create":
             outputs = json.loads(json.dumps(spec.get("outputs", {})).replace("{stack}", name))
             data.update(outputs=outputs, resources=count, secret_outputs=spec.get("secret_outputs", []))
         else:
             data.update(outputs={}, resources=0)
         data["history"] = "succeeded"
         save(name, data)
-        print(f"{'Update' if op == 'create' else 'Destroy'} complete ({count} resources)")
+        print(f"{op} complete ({count} resources)")
     finally:
         lock.unlink(missing_ok=True)
 
@@ -288,7 +290,7 @@ def main() -> None:
     if key == "stack tag":
         key = " ".join(command[:3])
     # Updates match their rule themselves (run_update), once per call.
-    rule = {} if key in ("up", "destroy") else matching_rule(key, name or (command[2] if key == "stack init" and len(command) > 2 else None))
+    rule = {} if key in ("up", "destroy", "refresh") else matching_rule(key, name or (command[2] if key == "stack init" and len(command) > 2 else None))
     if rule.get("action") == "fail":
         sys.stderr.write(rule.get("stderr", f"error: {key} failed") + "\n")
         raise Exit(255, "failed")
@@ -340,6 +342,11 @@ def main() -> None:
         run_update(name, "create")
     elif key == "destroy":
         run_update(name, "delete")
+    elif key == "refresh":
+        run_update(name, "refresh")
+    elif key == "stack export":
+        data = require(name)
+        print(json.dumps({"version": 3, "deployment": {"resources": [{"urn": urn} for urn in data.get("urns", [])]}}))
     elif key == "stack output":
         data = require(name)
         shown = "--show-secrets" in ARGS
