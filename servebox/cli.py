@@ -15,6 +15,7 @@ summaries, outputs) to stdout. Secret outputs are never printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -156,7 +157,10 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "up":
         from servebox import preflight, workstation
 
-        if not args.skip_preflight and preflight.main(["--stack", args.stack]) != 0:
+        # The report goes to stderr with the progress: stdout carries the outputs only.
+        with contextlib.redirect_stdout(sys.stderr):
+            checked = args.skip_preflight or preflight.main(["--stack", args.stack]) == 0
+        if not checked:
             raise ServeboxError(f"preflight found problems: fix the FAIL lines above, then run servebox up {args.stack} again")
         return workstation.up(pulumi, args.stack, settings, args.ttl_hours, console).code
     if args.command == "down":

@@ -86,11 +86,14 @@ class Cleanup:
 def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_event: OnEvent | None = None) -> Cleanup:
     """destroy → stack rm → the work directory, each only after the one before succeeded."""
     cleanup = Cleanup()
+    # A stack of the repository keeps its file in stacks/ (the user's config, as scripts/down.sh did);
+    # a stack's own work directory goes as a whole below.
+    own = pulumi.has_own_workspace(name)
     try:
         stack = stack or auto.Stack.select(name, pulumi.workspace_for(name))
         stacks.destroy_and_remove(stack, on_event=on_event, remove=False)
         cleanup.destroyed = True
-        stack.workspace.remove_stack(name)
+        stack.workspace.remove_stack(name, preserve_config=None if own else True)
         cleanup.stack_removed = True
     except auto.StackNotFoundError:
         # Nothing in the backend under that name: nothing was created, or it is already gone.
@@ -100,7 +103,7 @@ def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_eve
         if not cleanup.destroyed:
             cleanup.left.append(f"the resources of stack {name} (pulumi destroy failed)")
         cleanup.left.append(f"stack {name} in the backend")
-    cleanup.work_dir_removed = pulumi.remove_own_workspace(name) if cleanup.stack_removed else False
+    cleanup.work_dir_removed = pulumi.remove_own_workspace(name) if cleanup.stack_removed and own else not own
     if cleanup.stack_removed and not cleanup.work_dir_removed:
         cleanup.left.append(f"work directory {pulumi.work_root / name}")
     return cleanup
