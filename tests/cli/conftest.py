@@ -5,8 +5,8 @@
 tmp directory, and reads back what the fake recorded. `servebox` itself runs as a child process
 (`python -m servebox`), as a CI job runs it, so that signals reach it as they would there.
 
-`model_server` is KServe's real sklearn server (scripts/bench_model.py) serving the trained sample
-on 127.0.0.1: the endpoint the fake's `up` publishes, so the smoke test phase is the real one.
+`server` (tests/conftest.py) is KServe's real sklearn server serving the trained sample on
+127.0.0.1: the endpoint the fake's `up` publishes, so the smoke test phase is the real one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,6 @@ from typing import Any
 import pytest
 
 from tests.harness import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import bench_model  # noqa: E402
-
-from servebox import training  # noqa: E402
 
 FAKE_SOURCE = Path(__file__).with_name("fake_pulumi.py")
 
@@ -166,20 +160,6 @@ def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, st
         out, err = process.communicate()
         raise AssertionError(f"servebox did not finish in {timeout} s:\n{out}\n{err}") from None
     return process.returncode, out, err
-
-
-@pytest.fixture(scope="session")
-def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bench_model.LocalServer]:
-    """KServe's sklearn server serving the trained sample as `mnist` on 127.0.0.1."""
-    if not bench_model.runtime_server_available():
-        message = "kserve is not installed (scripts/test.sh installs requirements-dev.txt)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    directory = tmp_path_factory.mktemp("cli-artifact")
-    training.train(directory, pins=training.expected_versions())
-    with bench_model.local_model_server(directory) as running:
-        yield running
 
 
 def serving_outputs(infer_url: str) -> dict[str, Any]:

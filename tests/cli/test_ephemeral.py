@@ -1,6 +1,6 @@
 """`servebox ephemeral` against the fake Pulumi CLI (tests/cli/fake_pulumi.py): the calls it makes,
 cleanup on every failure path and signal, the exit codes and the JSON summary. The smoke test phase
-is the real one, against KServe's sklearn server on 127.0.0.1 (conftest.model_server)."""
+is the real one, against KServe's sklearn server on 127.0.0.1 (conftest.server)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _create_and_up(stack: str) -> list[list[str]]:
     ]
 
 
-def test_a_passing_run_creates_ups_smokes_destroys_and_removes(fake: Fake, model_server) -> None:
-    _script(fake, model_server.infer_url)
+def test_a_passing_run_creates_ups_smokes_destroys_and_removes(fake: Fake, server) -> None:
+    _script(fake, server.infer_url)
     done = fake.servebox("ephemeral", "--stack", STACK, "--set", "target=kind", "--count", "5")
     assert done.returncode == 0, done.stderr
     summary = _summary(done.stdout)

@@ -153,16 +153,16 @@ def test_status_and_outputs(fake: Fake, repo: Path) -> None:
     assert done.stderr.strip() == "servebox outputs: error: no stack named 'nope'; `servebox status` lists the stacks"
 
 
-def test_smoke_and_predict_call_the_stacks_endpoint(fake: Fake, repo: Path, model_server) -> None:
-    fake.script(outputs=serving_outputs(model_server.infer_url), secret_outputs=["kubeconfig"])
+def test_smoke_and_predict_call_the_stacks_endpoint(fake: Fake, repo: Path, server) -> None:
+    fake.script(outputs=serving_outputs(server.infer_url), secret_outputs=["kubeconfig"])
     assert _servebox(fake, repo, "up", "kind", "--skip-preflight").returncode == 0
     done = _servebox(fake, repo, "smoke", "kind", "--count", "5")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["url"] == model_server.infer_url and summary["ok"] is True and summary["count"] == 5
+    assert summary["url"] == server.infer_url and summary["ok"] is True and summary["count"] == 5
     done = _servebox(fake, repo, "predict", "kind", "--count", "2", "--protocol", "v1")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1].startswith(f"2/2 right (100%) from {model_server.base_url}/v1/models/mnist:predict")
+    assert done.stdout.splitlines()[-1].startswith(f"2/2 right (100%) from {server.base_url}/v1/models/mnist:predict")
 
 
 def test_servebox_without_the_pulumi_cli_says_how_to_install_it(fake: Fake, repo: Path) -> None:
