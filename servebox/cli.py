@@ -25,7 +25,7 @@ from rich.console import Console
 
 from servebox import stacks
 from servebox.interrupts import Interrupts
-from servebox.outcomes import MEANINGS, Outcome
+from servebox.outcomes import Outcome
 from servebox.stacks import Pulumi, ServeboxError
 
 DEFAULT_STACK = "kind"
@@ -157,6 +157,9 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "up":
         from servebox import preflight, workstation
 
+        if pulumi.has_own_workspace(args.stack):
+            # A stack made by ephemeral or workshop keeps its config in its own work directory.
+            preflight.STACKS_DIR = pulumi.work_root / args.stack / "stacks"
         # The report goes to stderr with the progress: stdout carries the outputs only.
         with contextlib.redirect_stdout(sys.stderr):
             checked = args.skip_preflight or preflight.main(["--stack", args.stack]) == 0
@@ -262,7 +265,3 @@ def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) ->
 
     return smoke.main([*forwarded, *rest])
 
-
-def describe_exit_codes() -> str:
-    """The exit-code table, as text (the README's table matches it: tests/unit/test_readme.py)."""
-    return "\n".join(f"{o.code:>3}  {o.label:<19} {MEANINGS[o]}" for o in Outcome)

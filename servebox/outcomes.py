@@ -26,11 +26,12 @@ class Outcome(Enum):
 
 
 MEANINGS = {
-    Outcome.PASSED: "passed: up, the smoke test passed, destroyed and removed (or, for reap/workshop, all done)",
-    Outcome.BAD_INPUT: "bad input or a missing prerequisite (the message says which); nothing was created",
-    Outcome.UP_FAILED: "`pulumi up` failed (or creating the stack did); cleaned up",
-    Outcome.SMOKE_FAILED: "the stack came up but the smoke test failed (not serving, or below --min-accuracy); cleaned up",
-    Outcome.TIMEOUT: "--timeout passed before up and the smoke test were done; cleaned up",
-    Outcome.INTERRUPTED: "SIGINT or SIGTERM; the CLI cancelled gracefully, then servebox cleaned up",
-    Outcome.CLEANUP_INCOMPLETE: "destroy or stack removal failed: the summary's cleanup.left names what is left",
+    Outcome.PASSED: 'up, the smoke test passed, destroyed and removed (reap, workshop: everything asked was done)',
+    Outcome.BAD_INPUT: 'bad input or a missing prerequisite (the message says which); nothing was created',
+    Outcome.UP_FAILED: 'pulumi up failed (or creating the stack did); cleaned up',
+    Outcome.SMOKE_FAILED: 'the stack came up but the smoke test failed (not serving, or below --min-accuracy); cleaned up',
+    Outcome.TIMEOUT: '--timeout passed before up and the smoke test were done; cleaned up',
+    Outcome.INTERRUPTED: 'SIGINT or SIGTERM; the CLI cancelled gracefully, then servebox cleaned up',
+    Outcome.CLEANUP_INCOMPLETE: "destroy or stack removal failed; it wins over every other outcome, and the summary's cleanup.left names what is left",
 }
+"""What each outcome means; the README's exit-code table says the same (tests/unit/test_readme.py)."""

@@ -11,6 +11,7 @@ them. The URNs follow from the component types and resource names the program us
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from components.cluster import aws, gcp
 from components.config import Target, project_name
@@ -19,9 +20,9 @@ from servebox import preflight
 VM_RESOURCES = {Target.GCP.value: gcp.VM_RESOURCE, Target.AWS.value: aws.INSTANCE_RESOURCE}
 
 
-def refresh_targets(stack: str) -> list[str]:
-    """The URNs to refresh on `stack`."""
-    target = preflight.stack_target(stack)
+def refresh_targets(stack: str, stacks_dir: Path | None = None) -> list[str]:
+    """The URNs to refresh on `stack` (its config in stacks_dir, default the repository's stacks/)."""
+    target = preflight.stack_target(stack, stacks_dir or preflight.STACKS_DIR)
     if target not in VM_RESOURCES:
         return []
     name = preflight.stack_name(stack)
@@ -29,7 +30,15 @@ def refresh_targets(stack: str) -> list[str]:
     return [f"urn:pulumi:{name}::{project_name()}::{parent}${type_}::{resource}"]
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Print the stack's URNs to refresh, one a line."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: refresh_targets.py STACK", file=sys.stderr)
+        return 2
+    print("\n".join(refresh_targets(args[0])))
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: refresh_targets.py STACK")
-    print("\n".join(refresh_targets(sys.argv[1])))
+    sys.exit(main())

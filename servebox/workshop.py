@@ -104,6 +104,10 @@ class Workshop:
         attendees = roster.read_attendees(options.roster_path, options.event)
         validate_parallel(options.parallel)
         results = [AttendeeResult(a) for a in attendees]
+        if options.settings.get("target", "kind") != "kind" and "modelCidrs" not in options.settings:
+            self.console.print(
+                "note: modelCidrs is auto: only this machine's address may call the models. For attendees "
+                "elsewhere: --set modelCidrs=<the venue's CIDR> (or 0.0.0.0/0)", markup=False, highlight=False)
         view = WorkshopView(self.console, self.clock)
         for attendee in attendees:
             view.add(attendee.attendee, attendee.stack)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
@@ -56,7 +57,7 @@ def up(pulumi: Pulumi, name: str, settings: Mapping[str, str], ttl_hours: float 
 
 def _vm_urns_in_state(stack: auto.Stack, name: str) -> list[str]:
     try:
-        urns = refresh_targets.refresh_targets(name)
+        urns = refresh_targets.refresh_targets(name, Path(stack.workspace.work_dir) / "stacks")
     except (OSError, KeyError, ValueError):
         return []
     if not urns:

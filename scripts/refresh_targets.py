@@ -1,0 +1,12 @@
+"""Thin entry point kept for existing commands: the code is servebox/refresh_targets.py (`servebox` has it too)."""
+
+import sys
+from pathlib import Path
+
+# Run as a file, Python puts scripts/ on sys.path, not the repository that holds the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from servebox.refresh_targets import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
