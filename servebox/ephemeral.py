@@ -128,6 +128,7 @@ class EphemeralRun:
         deadline = None if self.options.timeout is None else self.clock() + self.options.timeout
         stack: auto.Stack | None = None
         ours = True  # False only when the name belongs to a stack that existed before this run
+        had_work_dir = self.pulumi.has_own_workspace(self.name)
         outcome = Outcome.PASSED
         try:
             self.console.print(f"servebox ephemeral: stack {self.name}", markup=False, highlight=False)
@@ -147,6 +148,9 @@ class EphemeralRun:
             outcome = self._stopped_outcome()
         except auto.StackAlreadyExistsError:
             ours = False
+            if not had_work_dir:
+                # The copy made for the refused stack must not become that stack's work directory.
+                self.pulumi.remove_own_workspace(self.name)
             outcome = Outcome.BAD_INPUT
             self.summary["error"] = (
                 f"stack {self.name} already exists and is not servebox ephemeral's to destroy; "

@@ -24,7 +24,8 @@ from typing import Optional
 
 from pulumi.automation import PulumiCommand
 from semver import VersionInfo
-from pulumi.automation._cmd import CommandResult, OnOutput, _fixup_path
+from pulumi.automation._cmd import CommandResult, OnOutput, _fixup_path, _parse_and_validate_pulumi_version
+from pulumi.automation._env import _SKIP_VERSION_CHECK_VAR
 from pulumi.automation.errors import create_command_error
 
 SIGNAL_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
@@ -99,11 +100,19 @@ class OwnedPulumiCommand(PulumiCommand):
     `start_new_session=True`, and the child registered with `interrupts` while it runs.
     """
 
-    def __init__(self, command: str, interrupts: Interrupts, minimum_version: VersionInfo) -> None:
-        """`command` is `<root>/bin/pulumi`; the SDK's own check refuses a CLI older than minimum_version."""
-        self.interrupts = interrupts
-        super().__init__(root=os.path.dirname(os.path.dirname(command)), version=minimum_version)
+    def __init__(self, command: str, interrupts: Interrupts, minimum_version: VersionInfo) -> None:  # noqa: D107
+        # Not super().__init__, which looks for the CLI at `<root>/bin/pulumi`: this runs the one on
+        # PATH wherever it is installed, with the SDK's own version check (refusing one older than
+        # minimum_version).
         self.command = command
+        self.interrupts = interrupts
+        env = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        current = subprocess.check_output([command, "version"], env=env, stdin=subprocess.DEVNULL).decode().strip()
+        self.version = _parse_and_validate_pulumi_version(
+            min_version=minimum_version,
+            current_version=current.removeprefix("v"),
+            opt_out=os.getenv(_SKIP_VERSION_CHECK_VAR) is not None,
+        )
 
     def run(
         self,

@@ -217,6 +217,7 @@ def test_an_existing_stack_of_that_name_is_refused_and_left_alone(fake: Fake) ->
     assert summary["outcome"] == "bad_input"
     assert summary["error"].startswith(f"stack {STACK} already exists and is not servebox ephemeral's to destroy")
     assert "destroy" not in fake.verbs() and fake.stacks() == [STACK]
+    assert not (fake.work_root / STACK).exists()  # the stack keeps running where it ran before
 
 
 @pytest.mark.parametrize(
