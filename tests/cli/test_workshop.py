@@ -137,3 +137,24 @@ def test_a_roster_without_an_attendee_column_and_a_bad_parallel_are_refused(fake
     assert done.returncode == 2
     assert done.stderr.strip() == "servebox workshop: error: --parallel: got 0; expected a whole number of stacks at a time, 1 or more"
     assert fake.commands() == []
+
+
+def test_sigint_cancels_the_running_stacks_starts_no_more_and_still_writes_the_roster(fake: Fake, tmp_path: Path) -> None:
+    import signal
+
+    from tests.cli.conftest import finish
+
+    fake.script(outputs=_outputs(), rules=[{"command": "up", "action": "hang"}])
+    roster = _roster(tmp_path, [f"{name},," for name in ATTENDEES])
+    process = fake.start("workshop", "up", "--roster", str(roster), "--parallel", "2", "--out", str(tmp_path / "out"))
+    deadline = __import__("time").monotonic() + 20
+    while len([e for e in fake._log() if e["args"][:1] == ["up"]]) < 2 and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    code, _out, err = finish(process)
+    assert code == 13, err
+    ups = [c for c in fake.calls() if c["args"][:1] == ["up"]]
+    assert [c["result"] for c in ups] == ["interrupted:SIGINT", "interrupted:SIGINT"]  # no retry, no new stack
+    rows = list(csv.DictReader((tmp_path / "out" / "roster.csv").read_text().splitlines()))
+    assert [row["status"] for row in rows] == ["interrupted"] * 5
+    assert len(fake.stacks()) == 2  # the organiser removes them: servebox workshop down
