@@ -153,6 +153,10 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
             # Read the roster before anything else, so a bad one costs nothing.
             roster.read_attendees(args.roster, args.event)
             workshop.validate_parallel(args.parallel)
+    if args.command == "reap":
+        from servebox import reaper
+
+        now = reaper.parse_now(args.now)
     pulumi = Pulumi(interrupts)
     if args.command == "up":
         from servebox import preflight, workstation
@@ -197,9 +201,7 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "workshop":
         return _workshop(pulumi, args, settings, console)
     if args.command == "reap":
-        from servebox import reaper
-
-        outcome, report = reaper.reap(pulumi, reaper.ReapOptions(dry_run=args.dry_run, now=reaper.parse_now(args.now)))
+        outcome, report = reaper.reap(pulumi, reaper.ReapOptions(dry_run=args.dry_run, now=now))
         print(json.dumps(report, indent=2))
         return outcome.code
     raise AssertionError(args.command)

@@ -98,3 +98,4 @@ def test_a_bad_now_is_refused(fake: Fake) -> None:
     done = fake.servebox("reap", "--now", "noon")
     assert done.returncode == 2
     assert done.stderr.strip() == "servebox reap: error: --now: got 'noon'; expected an ISO 8601 time such as 2026-12-01T18:00:00Z"
+    assert fake.calls() == []  # refused before the CLI is even asked its version
