@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,6 +145,9 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "preflight":
         from servebox import preflight
 
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # no Pulumi child to own signals for
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
         return preflight.main(["--stack", args.stack, *rest])
     settings = stacks.parse_settings(getattr(args, "settings", []) or [])
     if args.command == "workshop":
@@ -169,6 +173,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
             checked = args.skip_preflight or preflight.main(["--stack", args.stack]) == 0
         if not checked:
             raise ServeboxError(f"preflight found problems: fix the FAIL lines above, then run servebox up {args.stack} again")
+        if interrupts.reason:
+            return Outcome.INTERRUPTED.code
         return workstation.up(pulumi, args.stack, settings, args.ttl_hours, console).code
     if args.command == "down":
         from servebox import workstation
@@ -255,6 +261,9 @@ def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) ->
         endpoint = mnist_client.endpoint_from_outputs(workstation.outputs(pulumi, stack), stack=stack, protocol=protocol)
     except mnist_client.StackOutputsError as error:
         raise ServeboxError(str(error)) from None
+    # No Pulumi child from here on: ^C is Python's own again, and stops the requests at once.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     forwarded = ["--url", endpoint.url, "--protocol", endpoint.protocol]
     if endpoint.host_header:
         forwarded += ["--host-header", endpoint.host_header]

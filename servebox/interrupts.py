@@ -64,7 +64,8 @@ class Interrupts:
             self.stopped.set()
             children = list(self._children)
         for child in children:
-            # The child leads its own session (start_new_session), so its process group id is its pid.
+            # The child leads its own session (start_new_session), so its process group id is its
+            # pid: the CLI, its language host and plugins get the one SIGINT a terminal's ^C would give them.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.pid, signal.SIGINT)
 
