@@ -34,7 +34,9 @@ def up(pulumi: Pulumi, name: str, settings: Mapping[str, str], ttl_hours: float 
         stack = auto.Stack.create_or_select(name, workspace)
         if settings:
             stack.set_all_config(stacks.config_map(settings))
-        stack.set_tag(stacks.TAG_PURPOSE, "dev")
+        if stacks.TAG_PURPOSE not in stack.list_tags():
+            # A stack made by ephemeral or workshop keeps what it is when a person resumes it here.
+            stack.set_tag(stacks.TAG_PURPOSE, "dev")
         if ttl_hours is not None:
             # Only when asked: a workstation stack without --ttl-hours is never the reaper's.
             stack.set_tag(stacks.TAG_EXPIRES_AT, lifecycle.expiry_tags("dev", stacks.utc_now(), ttl_hours)[stacks.TAG_EXPIRES_AT])

@@ -64,7 +64,7 @@ def test_up_on_a_vm_stack_refreshes_only_the_vm_then_runs_up(fake: Fake, repo: P
     fake.script(outputs=serving_outputs("http://203.0.113.9/v2/models/mnist/infer"), secret_outputs=["kubeconfig"])
     done = _servebox(fake, repo, "up", stack)
     assert done.returncode == 0, done.stdout + done.stderr
-    expected = ["stack select", "stack tag set", "stack export"]
+    expected = ["stack select", "stack tag ls", "stack tag set", "stack export"]
     if state_has_vm:
         expected += ["refresh", "stack history"]
     expected += ["up", "stack output", "stack output", "stack history"]
@@ -84,7 +84,7 @@ def test_scripts_up_sh_makes_the_venv_and_calls_servebox_up(fake: Fake, repo: Pa
     done = subprocess.run([shutil.which("bash") or "/bin/bash", "scripts/up.sh", "gcp"], cwd=repo, env=fake.env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert fake.verbs("gcp") == ["stack select", "stack tag set", "stack export", "refresh", "stack history",
+    assert fake.verbs("gcp") == ["stack select", "stack tag ls", "stack tag set", "stack export", "refresh", "stack history",
                                  "up", "stack output", "stack output", "stack history"]
     assert "servebox preflight for stack gcp" in done.stderr and json.loads(done.stdout)["target"] == "kind"
 
@@ -93,7 +93,7 @@ def test_up_with_set_and_a_ttl_writes_config_and_the_expiry_tag(fake: Fake, repo
     fake.script(outputs=serving_outputs("http://203.0.113.9/v2/models/mnist/infer"))
     done = _servebox(fake, repo, "up", "dev", "--skip-preflight", "--set", "deploymentMode=standard", "--ttl-hours", "4")
     assert done.returncode == 0, done.stderr
-    assert fake.verbs("dev")[:5] == ["stack select", "stack init", "config set-all", "stack tag set", "stack tag set"]
+    assert fake.verbs("dev")[:6] == ["stack select", "stack init", "config set-all", "stack tag ls", "stack tag set", "stack tag set"]
     data = fake.stack("dev")
     assert data["config"] == {"deploymentMode": "standard"}
     assert set(data["tags"]) == {"servebox:purpose", "servebox:expires-at"} and data["tags"]["servebox:purpose"] == "dev"
@@ -117,6 +117,22 @@ def test_an_interrupted_up_is_cancelled_and_says_how_to_resume_or_remove(fake: F
     (up,) = [c for c in fake.calls() if c["args"][:1] == ["up"]]
     assert up["result"] == "interrupted:SIGINT"
     assert not list((fake.state / ".pulumi" / "locks").glob("**/*.json"))  # the CLI let go of its lock
+
+
+def test_up_on_a_workshop_stack_runs_in_its_own_work_dir_and_keeps_its_purpose(fake: Fake, repo: Path) -> None:
+    fake.script(outputs=serving_outputs("http://203.0.113.9/v2/models/mnist/infer"))
+    roster = fake.root / "attendees.csv"
+    roster.write_text("attendee\nada\n")
+    made = _servebox(fake, repo, "workshop", "up", "--roster", str(roster), "--out", str(fake.root),
+                     "--set", "target=gcp", "--set", "modelCidrs=0.0.0.0/0")
+    assert made.returncode == 0, made.stderr
+    done = _servebox(fake, repo, "up", "ws-ada")
+    assert done.returncode == 0, done.stderr
+    assert fake.stack("ws-ada")["tags"]["servebox:purpose"] == "workshop"
+    assert {c["cwd"] for c in fake.calls() if "ws-ada" in c["args"]} == {str(fake.work_root / "ws-ada")}
+    # Preflight read the stack's own file: a gcp stack, so the cloud's checks and not Docker's.
+    assert "servebox preflight for stack ws-ada" in done.stderr and "gcp:project" in done.stderr
+    assert "docker" not in done.stderr.lower()
 
 
 def test_down_destroys_and_removes_the_stack_keeping_its_file(fake: Fake, repo: Path) -> None:
