@@ -1,4 +1,4 @@
-"""Stack output names: the contract between `__main__.py`, the scripts that read outputs and tests."""
+"""Stack output names: the contract between `__main__.py`, the tools that read outputs (servebox/) and tests."""
 
 TARGET = "target"
 SERVING = "serving"

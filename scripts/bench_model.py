@@ -30,8 +30,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import mnist_client
-import train_mnist
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for the servebox package
+
+from servebox import mnist_client  # noqa: E402
+from servebox import training as train_mnist  # noqa: E402
 
 # The cluster's container arguments live with the model's runtime; read, not copied.
 RUNTIME_MODULE = train_mnist.REPO_ROOT / "components" / "model" / "runtime.py"

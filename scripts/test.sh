@@ -8,18 +8,24 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv requirements-dev.txt 12
 
-# Debian's cloud-init validates the VMs' user-data (tests/unit/test_cloud_init.py). Installed where
-# apt-get can run without a password prompt; elsewhere that test says it is skipped, and why.
-if ! command -v cloud-init >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  apt=()
+# Debian packages some tests run: cloud-init validates the VMs' user-data (tests/unit/test_cloud_init.py),
+# chromium opens the workshop roster page (tests/cli/test_roster_page.py). Installed where apt-get
+# can run without a password prompt; elsewhere those tests say they are skipped, and why (and fail
+# under CI=true, where a missing tool is a broken setup).
+apt_install_missing() { # COMMAND PACKAGE WHY
+  command -v "$1" >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || return 0
+  local apt=()
   if [[ "$(id -u)" -ne 0 ]] && sudo -n true 2>/dev/null; then apt=(sudo -n); fi
-  if [[ "$(id -u)" -eq 0 || ${#apt[@]} -gt 0 ]]; then
-    echo "==> Installing Debian's cloud-init (for cloud-init schema)"
-    export DEBIAN_FRONTEND=noninteractive
-    "${apt[@]}" apt-get install -y -qq --no-install-recommends cloud-init >/dev/null 2>&1 ||
-      { "${apt[@]}" apt-get update -qq && "${apt[@]}" apt-get install -y -qq --no-install-recommends cloud-init >/dev/null; }
-  fi
-fi
+  [[ "$(id -u)" -eq 0 || ${#apt[@]} -gt 0 ]] || return 0
+  echo "==> Installing Debian's $2 ($3)"
+  export DEBIAN_FRONTEND=noninteractive
+  "${apt[@]+"${apt[@]}"}" apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1 ||
+    { "${apt[@]+"${apt[@]}"}" apt-get update -qq && "${apt[@]+"${apt[@]}"}" apt-get install -y -qq --no-install-recommends "$2" >/dev/null; } ||
+    echo "warning: could not install $2; the tests that need it say so" >&2
+}
+apt_install_missing cloud-init cloud-init "for cloud-init schema"
+apt_install_missing chromium chromium "headless, for the workshop roster page"
 
 # pytest exits 5 when it collected nothing; that must fail too, and it does (non-zero).
 exec .venv/bin/python -m pytest "$@"

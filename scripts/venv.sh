@@ -4,7 +4,8 @@
 #
 # ensure_venv LOCKFILE NEWEST_MINOR: (re)creates .venv when it is missing, its Python is gone, or
 # its Python is outside 3.11..3.NEWEST_MINOR, then installs LOCKFILE unless that exact file was
-# installed last time (sha256 in .venv).
+# installed last time (sha256 in .venv), then the project itself (`pip install --no-deps -e .`: the
+# `servebox` command) unless that pyproject.toml was installed last time.
 #
 # Why a range: the sample model is pickled with the scikit-learn, numpy and scipy of KServe's
 # sklearn server image (components/versions.py), and those exact releases publish wheels for
@@ -72,6 +73,17 @@ ensure_venv() {
     echo "==> Installing Python packages from $lock"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock" || {
       echo "error: pip could not install $lock (see above)" >&2
+      return 1
+    }
+    printf '%s\n' "$want" >"$stamp"
+  fi
+  # The dependencies come from the lock above; --no-deps keeps pip from resolving them again.
+  stamp="$venv/.project.sha256"
+  want="$("$venv/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' pyproject.toml)"
+  if [[ ! -x "$venv/bin/servebox" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "==> Installing the servebox command into .venv (pip install -e .)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e . || {
+      echo "error: pip could not install the project itself (pip install --no-deps -e .; see above)" >&2
       return 1
     }
     printf '%s\n' "$want" >"$stamp"

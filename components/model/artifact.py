@@ -1,4 +1,4 @@
-"""The sample model artifact: built by scripts/train_mnist.py when missing or stale, else reused.
+"""The sample model artifact: built by servebox/training.py when missing or stale, else reused.
 
 The Pulumi program calls this, so a user never trains by hand. The artifact lives under
 build/model/ and is rebuilt only when its training inputs key (script, data source, seed, pinned
@@ -7,23 +7,16 @@ library versions) changes; the upload that follows is content-addressed by that 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "scripts"
-BUILD_DIR = SCRIPTS_DIR.parent / "build" / "model"
+# The training code and the client live in the project's package, which both the program and the
+# users' tools import (the package never imports the program's components/model).
+from servebox import mnist_client
+from servebox import training as train_mnist
 
-
-def _scripts():
-    # scripts/ holds the users' tools; the training code and the client live there, once.
-    if str(SCRIPTS_DIR) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS_DIR))
-    import mnist_client
-    import train_mnist
-
-    return train_mnist, mnist_client
+BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "model"
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,6 @@ class Artifact:
 
 def ensure_sample_artifact(build_dir: Path = BUILD_DIR) -> Artifact:
     """Train into build_dir unless a current artifact is already there."""
-    train_mnist, mnist_client = _scripts()
     metrics = train_mnist.ensure_artifact(build_dir)
     (sample,) = mnist_client.load_samples(1)
     # Four decimals keep the pasted request short; the model reads 0-1 pixel values.

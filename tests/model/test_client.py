@@ -20,9 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import bench_model
-import mnist_client
+from servebox import mnist_client
 import pytest
-import train_mnist
+from servebox import training as train_mnist
 
 
 @dataclass

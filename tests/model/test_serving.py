@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 import bench_model
-import mnist_client
-import predict
+from servebox import mnist_client
+from servebox import predict
 import pytest
-import smoke_test
+from servebox import smoke as smoke_test
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ import urllib.parse
 from pathlib import Path
 
 import bench_model
-import mnist_client
+from servebox import mnist_client
 import pytest
 
 from components import outputs

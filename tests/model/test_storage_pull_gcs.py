@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import bench_model
-import mnist_client
+from servebox import mnist_client
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage

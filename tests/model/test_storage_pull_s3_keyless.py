@@ -29,7 +29,7 @@ from pathlib import Path
 import bench_model
 import boto3
 import botocore.exceptions
-import mnist_client
+from servebox import mnist_client
 import pytest
 
 from components import outputs

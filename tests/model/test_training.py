@@ -14,7 +14,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
-import train_mnist
+from servebox import training as train_mnist
 
 
 def test_output_holds_exactly_one_model_file_and_the_metrics(artifact_dir: Path) -> None:

@@ -387,10 +387,7 @@ def test_aws_keys_on_a_gcp_stack_are_refused() -> None:
 
 
 def test_up_refreshes_exactly_the_instance_the_program_registers(aws_run: ProgramRun) -> None:
-    import sys
-
-    sys.path.insert(0, str(harness.REPO / "scripts"))
-    import refresh_targets
+    from servebox import refresh_targets
 
     assert aws_run[aws_run[INSTANCE].parent].type == "servebox:cluster:AwsVmCluster"
     assert refresh_targets.refresh_targets("aws") == [

@@ -497,10 +497,7 @@ def test_a_bad_gcp_config_registers_no_resource() -> None:
 
 
 def test_up_refreshes_exactly_the_vm_the_program_registers(gcp_run: ProgramRun) -> None:
-    import sys
-
-    sys.path.insert(0, str(harness.REPO / "scripts"))
-    import refresh_targets
+    from servebox import refresh_targets
 
     vm = gcp_run[INSTANCE]
     assert (vm.type, gcp_run[vm.parent].type) == ("gcp:compute/instance:Instance", "servebox:cluster:GcpVmCluster")

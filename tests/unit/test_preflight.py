@@ -1,4 +1,4 @@
-"""scripts/preflight.py: every check, fed fake host facts, on each of its OK / WARN / FAIL paths.
+"""servebox/preflight.py (servebox preflight, scripts/preflight.py): every check, fed fake host facts, on each of its OK / WARN / FAIL paths.
 
 No tool is needed: the checks are pure functions of `HostFacts`. The port check binds real
 sockets on 127.0.0.1, and `gather_facts` runs against a fake command runner. The shell scripts
@@ -18,7 +18,7 @@ import pytest
 
 from components import versions
 from components.versions import Image
-from scripts import preflight as pf
+from servebox import preflight as pf
 
 REPO = Path(__file__).resolve().parents[2]
 GIB = 2**30

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import train_mnist
+from servebox import training as train_mnist
 
 PROTOCOLS = ("v2", "v1")
 DEFAULT_MODEL_NAME = "mnist"
@@ -301,8 +301,14 @@ def resolve_endpoint(
             model = model_name or DEFAULT_MODEL_NAME
             url = v2_infer_url(url, model) if protocol == "v2" else v1_predict_url(url, model)
         return Endpoint(url=url, protocol=protocol, host_header=host_header)
+    return endpoint_from_outputs(read_stack_outputs(stack), stack=stack, host_header=host_header, protocol=protocol)
+
+
+def endpoint_from_outputs(
+    outputs: Mapping[str, Any], *, stack: str | None, host_header: str | None = None, protocol: str | None = None
+) -> Endpoint:
+    """The endpoint a stack's outputs publish (its `infer_url` or `predict_url`, and `host_header`)."""
     names = train_mnist.load_repo_module(OUTPUTS_MODULE)
-    outputs = read_stack_outputs(stack)
     stack_protocol = outputs.get(names.PROTOCOL)
     protocol = protocol or (stack_protocol if stack_protocol in PROTOCOLS else "v2")
     key = names.INFER_URL if protocol == "v2" else names.PREDICT_URL

@@ -1,0 +1,121 @@
+"""`servebox up|down|status|outputs` for one stack on the workstation (what scripts/up.sh did).
+
+A stack with a work directory of its own (made by ephemeral or workshop) is run there; any other
+stack runs in the repository, on its file in stacks/ (Pulumi.yaml: stackConfigDir), as before.
+`up` on a VM stack refreshes the VM first: its TTL or Spot may have stopped or deleted it, and only
+the VM is refreshed (servebox/refresh_targets.py says why).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+from rich.console import Console
+
+from servebox import lifecycle, refresh_targets, stacks
+from servebox.outcomes import Outcome
+from servebox.progress import ResourceProgress, UpdateView
+from servebox.stacks import Pulumi, ServeboxError
+
+
+def _stopped(pulumi: Pulumi) -> Outcome:
+    return Outcome.INTERRUPTED if pulumi.interrupts.reason else Outcome.UP_FAILED
+
+
+def up(pulumi: Pulumi, name: str, settings: Mapping[str, str], ttl_hours: float | None, console: Console) -> Outcome:
+    """Create or select the stack, set --set config, refresh a VM, `pulumi up`, print the outputs."""
+    workspace = pulumi.workspace_for(name)
+    console.print(pulumi.backend.description, markup=False, highlight=False)
+    try:
+        stack = auto.Stack.create_or_select(name, workspace)
+        if settings:
+            stack.set_all_config(stacks.config_map(settings))
+        if stacks.TAG_PURPOSE not in stack.list_tags():
+            # A stack made by ephemeral or workshop keeps what it is when a person resumes it here.
+            stack.set_tag(stacks.TAG_PURPOSE, "dev")
+        if ttl_hours is not None:
+            # Only when asked: a workstation stack without --ttl-hours is never the reaper's.
+            stack.set_tag(stacks.TAG_EXPIRES_AT, lifecycle.expiry_tags("dev", stacks.utc_now(), ttl_hours)[stacks.TAG_EXPIRES_AT])
+        vm_urns = _vm_urns_in_state(stack, name)
+        if vm_urns:
+            console.print("Refreshing the VM (its TTL or Spot may have stopped or deleted it)", markup=False)
+            stack.refresh(target=vm_urns, on_output=lambda _line: None, color="never")
+        progress = ResourceProgress()
+        with UpdateView(f"up {name}", console, progress):
+            outputs = lifecycle.up(stack, progress.on_event, lambda _line: None)
+    except auto.CommandError as error:
+        console.print(f"servebox up {name} failed:\n{lifecycle.cli_error(error)}", markup=False, highlight=False)
+        if pulumi.interrupts.reason:
+            console.print(f"Interrupted; the update was cancelled. `servebox up {name}` resumes it, "
+                          f"`servebox down {name}` removes it.", markup=False)
+        return _stopped(pulumi)
+    print_outputs(outputs)
+    return Outcome.PASSED
+
+
+def _vm_urns_in_state(stack: auto.Stack, name: str) -> list[str]:
+    try:
+        urns = refresh_targets.refresh_targets(name, Path(stack.workspace.work_dir) / "stacks")
+    except (OSError, KeyError, ValueError):
+        return []
+    if not urns:
+        return []
+    deployment = stack.export_stack().deployment or {}
+    present = {resource.get("urn") for resource in deployment.get("resources") or []}
+    return [urn for urn in urns if urn in present]
+
+
+def down(pulumi: Pulumi, name: str, keep_stack: bool, console: Console) -> Outcome:
+    """Destroy the stack (the cluster last), then remove it unless keep_stack; stacks/ files stay."""
+    with pulumi.interrupts.shielded():
+        progress = ResourceProgress()
+        with UpdateView(f"destroy {name}", console, progress):
+            if keep_stack:
+                try:
+                    stack = auto.Stack.select(name, pulumi.workspace_for(name))
+                    stacks.destroy_and_remove(stack, on_event=progress.on_event, remove=False)
+                except auto.CommandError as error:
+                    console.print(f"servebox down {name} failed:\n{lifecycle.cli_error(error)}", markup=False)
+                    return Outcome.CLEANUP_INCOMPLETE
+                return Outcome.PASSED
+            cleanup = lifecycle.tear_down(pulumi, name, on_event=progress.on_event)
+    if cleanup.complete:
+        console.print(f"Stack {name} destroyed and removed.", markup=False)
+        return Outcome.PASSED
+    console.print(f"servebox down {name}: left: {'; '.join(cleanup.left)}\n{cleanup.error or ''}", markup=False)
+    return Outcome.CLEANUP_INCOMPLETE
+
+
+def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
+    """The stack's outputs, secrets withheld."""
+    try:
+        stack = auto.Stack.select(name, pulumi.workspace_for(name))
+    except auto.StackNotFoundError:
+        raise ServeboxError(f"no stack named {name!r}; `servebox status` lists the stacks") from None
+    return stacks.visible_outputs(stack.outputs())
+
+
+def print_outputs(values: Mapping[str, Any]) -> None:
+    """Outputs as JSON on stdout (secrets already withheld)."""
+    print(json.dumps(dict(values), indent=2), flush=True)
+
+
+def status(pulumi: Pulumi) -> list[dict[str, Any]]:
+    """Every stack of the project: its servebox tags and whether an update holds it."""
+    in_progress = pulumi.stacks_in_progress()
+    lines = []
+    for name in pulumi.list_stacks():
+        tags = pulumi.tags(name)
+        lines.append({
+            "stack": name,
+            "purpose": tags.get(stacks.TAG_PURPOSE),
+            "expires_at": tags.get(stacks.TAG_EXPIRES_AT),
+            "workshop": tags.get("servebox:workshop"),
+            "updating": name in in_progress or any(lock.alive is not False for lock in pulumi.locks(name)),
+            "work_dir": str(pulumi.work_root / name) if pulumi.has_own_workspace(name) else None,
+        })
+    return lines
