@@ -113,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
         if action.prog.endswith("status"):
             action.add_argument("--json", action="store_true")
 
+    serve = sub.add_parser("serve", help="serve your own model file or directory on a stack (adds it to `models`, runs up)")
+    serve.add_argument("path", type=Path, help="the model file or directory (sklearn, xgboost, lightgbm, ...)")
+    serve.add_argument("--name", help="the model's name (default: from the file name)")
+    serve.add_argument("--format", help="the model format (default: detected from the file)")
+    serve.add_argument("--protocol", choices=("v1", "v2"), help="the protocol it answers (default v2)")
+    serve.add_argument("--stack", default=DEFAULT_STACK)
+
+    unserve = sub.add_parser("unserve", help="stop serving one of your models (removes it from `models`, runs up)")
+    unserve.add_argument("name")
+    unserve.add_argument("--stack", default=DEFAULT_STACK)
+
     reap = sub.add_parser("reap", help="destroy the project's stacks whose servebox:expires-at has passed")
     reap.add_argument("--dry-run", action="store_true", help="report what would be destroyed, destroy nothing")
     reap.add_argument("--now", help="compare expiry with this ISO 8601 time instead of the clock")
@@ -206,6 +217,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         return outcome.code
     if args.command == "workshop":
         return _workshop(pulumi, args, settings, console)
+    if args.command in ("serve", "unserve"):
+        return _serve(pulumi, args, console)
     if args.command == "reap":
         outcome, report = reaper.reap(pulumi, reaper.ReapOptions(dry_run=args.dry_run, now=now))
         print(json.dumps(report, indent=2))
@@ -236,6 +249,27 @@ def _workshop(pulumi: Pulumi, args: argparse.Namespace, settings: dict[str, str]
     outcome, reports = runner.down(args.event, args.parallel)
     print(json.dumps({"event": args.event, "stacks": reports}, indent=2))
     return outcome.code
+
+
+def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
+    from servebox import serving, workstation
+
+    def run_up():
+        return workstation.up(pulumi, args.stack, {}, None, console)
+
+    if args.command == "unserve":
+        outcome = serving.unserve(pulumi, args.stack, args.name, run_up)
+        if outcome.code == 0:
+            console.print(f"servebox unserve: {args.name} is no longer served on stack {args.stack}", markup=False)
+        return outcome.code
+    outcome, name = serving.serve_path(pulumi, args.stack, args.path, run_up, name=args.name, format=args.format, protocol=args.protocol)
+    if outcome.code != 0:
+        console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)
+        return outcome.code
+    handle = serving.handle_from_outputs(name, args.stack, workstation.outputs(pulumi, args.stack))
+    console.print(f"servebox serve: {name} ({handle.format}, {handle.protocol}) answers at {handle.url}", markup=False, highlight=False)
+    console.print(f"A ready request (body in request.json):\n{handle.curl}", markup=False, highlight=False)
+    return 0
 
 
 def _print_lines(lines: list[dict], as_json: bool, console: Console, columns: Sequence[str]) -> None:

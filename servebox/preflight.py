@@ -676,6 +676,10 @@ def check_aws_region(aws: AwsFacts, stack: str) -> Check:
 def run_checks(facts: HostFacts, is_free: Callable[[int], bool] = port_is_free) -> list[Check]:
     """Every check the stack's target needs, in the order a user fixes things."""
     tools = facts.tools
+    if facts.target == config.Target.EXISTING.value:
+        # The cluster is the user's; its kubeconfig, context and store fit are checked by the program
+        # itself before anything is created (components/config.py), with the same exact messages.
+        return [check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch)]
     if facts.target == config.Target.AWS.value:
         aws = facts.aws or AwsFacts()
         return [
@@ -893,6 +897,15 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
     gcp stack only the Pulumi CLI and where the Google provider would find a project and credentials."""
     host_os, hostname = sys.platform, socket.gethostname()
     target = stack_target(stack, STACKS_DIR)
+    if target == config.Target.EXISTING.value:
+        return HostFacts(
+            stack=stack,
+            host_os=host_os,
+            host_arch=docker_arch(platform.machine()),
+            hostname=hostname,
+            tools={"pulumi": _tool("pulumi", run)},
+            target=target,
+        )
     if target in (config.Target.GCP.value, config.Target.AWS.value):
         settings, home = stack_settings(stack, STACKS_DIR), Path.home()
         if target == config.Target.GCP.value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import json
 import signal
 import threading
@@ -252,7 +253,9 @@ def serve(
     pulumi = Pulumi(interrupts)
 
     def run_up() -> Outcome:
-        return workstation.up(pulumi, stack, {}, None, console)
+        # The outputs JSON that `servebox up` prints is the handle's business here, not the notebook's.
+        with contextlib.redirect_stdout(io.StringIO()):
+            return workstation.up(pulumi, stack, {}, None, console)
 
     with _signals_owned(interrupts):
         outcome, model_name = serve_path(pulumi, stack, path, run_up, name=name, format=format, protocol=protocol)

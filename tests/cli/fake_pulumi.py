@@ -332,12 +332,32 @@ def main() -> None:
         values = [ARGS[i + 1] for i, a in enumerate(ARGS) if a in ("--plaintext", "--secret")]
         for pair in values:
             config_key, _, value = pair.partition("=")
-            data["config"][config_key] = value
+            path = re.fullmatch(r"(\w+)\[(\d+)\]\.(\w+)", config_key) if "--path" in ARGS else None
+            if path:
+                # `--path models[0].name=churn`: a list of objects under `models`, as the CLI keeps it.
+                items = data["config"].setdefault(path.group(1), [])
+                while len(items) <= int(path.group(2)):
+                    items.append({})
+                items[int(path.group(2))][path.group(3)] = value
+            else:
+                data["config"][config_key] = value
         save(name, data)
         # The real CLI writes the stack's config file in the work directory (stackConfigDir: stacks).
         config_file = Path("stacks") / f"Pulumi.{name}.yaml"
         config_file.parent.mkdir(exist_ok=True)
         config_file.write_text(json.dumps({"config": data["config"]}))
+    elif key == "config get":
+        # `config get KEY --json [--path]`: {"value": ..., "secret": false}; an unset key is an error.
+        data = require(name)
+        if command[2] not in data["config"]:
+            sys.stderr.write(f"error: configuration key '{command[2]}' not found for stack '{name}'\n")
+            raise Exit(255, "not found")
+        value = data["config"][command[2]]
+        print(json.dumps({"value": value if isinstance(value, str) else json.dumps(value), "secret": False}))
+    elif key == "config rm":
+        data = require(name)
+        data["config"].pop(command[2], None)
+        save(name, data)
     elif key == "up":
         run_update(name, "create")
     elif key == "destroy":
