@@ -125,6 +125,23 @@ def test_the_server_answers_what_the_model_answers_here(served: Served, protocol
     assert answer == served.expected
 
 
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_the_handle_serve_returns_answers_through_the_gateway_address_with_the_host_header(served: Served, protocol: str) -> None:
+    from servebox import serving
+
+    # The stack's outputs as the program publishes them (components/model/models.py), with the
+    # gateway's address being this server: handle.predict() is what a notebook calls.
+    host = f"{served.name}.models.127.0.0.1.sslip.io"
+    address = served.base_url.removeprefix("http://")
+    model = {
+        "endpoint": f"http://{host}:{address.rsplit(':', 1)[1]}", "infer_url": "", "predict_url": "", "protocol": protocol,
+        "host_header": host, "curl": "", "model_uri": "", "format": served.format,
+    }
+    handle = serving.handle_from_outputs(served.name, "dev", {"ingress_address": address, "models": {served.name: model}})
+    assert handle.address_url == served.base_url
+    assert handle.predict(served.rows) == served.expected
+
+
 def test_numpy_arrays_and_dataframes_go_out_as_their_rows(served: Served) -> None:
     import pandas as pd
 
