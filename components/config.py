@@ -615,7 +615,8 @@ def parse_settings(
         )
 
     sample_setting = read.enum("sampleModel", _SampleModel)
-    own_models = ()
+    own_models: tuple[OwnModel, ...] = ()
+    defaults: ModelSettings | None = None
     if None not in (serving, mode, model_name, namespace, min_replicas, max_replicas, cpu_request, cpu_limit, memory_request, memory_limit):
         defaults = ModelSettings(
             name=model_name,  # type: ignore[arg-type]
@@ -650,18 +651,7 @@ def parse_settings(
         deployment_mode=mode,
         install_timeout_seconds=timeout,  # type: ignore[arg-type]
         kind=KindSettings(host_port=host_port, store_host_port=store_host_port),  # type: ignore[arg-type]
-        model=ModelSettings(
-            name=model_name,  # type: ignore[arg-type]
-            namespace=namespace,  # type: ignore[arg-type]
-            min_replicas=min_replicas,  # type: ignore[arg-type]
-            max_replicas=max_replicas,  # type: ignore[arg-type]
-            cpu_request=cpu_request,  # type: ignore[arg-type]
-            memory_request=memory_request,  # type: ignore[arg-type]
-            cpu_limit=cpu_limit,  # type: ignore[arg-type]
-            memory_limit=memory_limit,  # type: ignore[arg-type]
-            scale_metric=None if scale_metric is _ScaleMetricOrAuto.AUTO else ScaleMetric(scale_metric.value),
-            scale_target=scale_target or None,
-        ),
+        model=defaults,  # the sample's settings, and every own model's defaults
         smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
         store=store,
         vm=vm,
