@@ -122,6 +122,10 @@ def cli_error(error: Exception, count: int = 12) -> str:
     """
     text = str(error)
     head, found, stderr = text.partition("\n stderr: ")
-    if found and stderr.strip():
-        return last_lines(stderr, count)
-    return last_lines(head.partition("\n stdout: ")[2] or text, count)
+    stdout = head.partition("\n stdout: ")[2]
+    if not found:
+        return last_lines(text, count)
+    # `pulumi up` prints the resources' own errors in its Diagnostics on stdout, and a summary on stderr.
+    diagnostics = [line.strip() for line in stdout.splitlines() if "error:" in line]
+    said = [line for line in diagnostics[-count:] if line not in stderr]
+    return last_lines("\n".join([*said, stderr.strip()]) if stderr.strip() else stdout, count)
