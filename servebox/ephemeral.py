@@ -160,6 +160,9 @@ class EphemeralRun:
         except auto.CommandError as error:
             outcome = self._stopped_outcome() if self.interrupts.reason else Outcome.UP_FAILED
             self.summary["error"] = lifecycle.cli_error(error)
+        except Exception as error:  # noqa: BLE001  (whatever went wrong, the stack is still cleaned up)
+            outcome = self._stopped_outcome() if self.interrupts.reason else Outcome.UP_FAILED
+            self.summary["error"] = f"{type(error).__name__}: {error}"
         finally:
             if timer is not None:
                 timer.cancel()
