@@ -182,7 +182,11 @@ class EphemeralRun:
         # that a run failing before its smoke test does not need.
         from servebox import mnist_client, smoke
 
-        endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
+        try:
+            endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
+        except mnist_client.StackOutputsError as error:
+            self.summary["error"] = str(error)
+            return Outcome.SMOKE_FAILED
         timeout = self.options.smoke_timeout
         if deadline is not None:
             timeout = max(0.1, min(timeout, deadline - self.clock()))

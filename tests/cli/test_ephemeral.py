@@ -259,3 +259,13 @@ def test_a_failed_update_reports_the_resources_errors_from_the_cli_output() -> N
     error = CommandError(CommandResult(stdout=stdout, stderr="error: update failed", code=255))
     assert cli_error(error) == ("+ kubernetes:helm.sh/v3:Release platform-istiod creating (300s) error: timed out "
                                 "waiting for the condition\nerror: timed out waiting for the condition\nerror: update failed")
+
+
+def test_outputs_without_an_endpoint_fail_the_smoke_test_and_are_cleaned_up(fake: Fake) -> None:
+    fake.script(outputs={"target": "kind", "protocol": "v2"}, resources=1)
+    done = fake.servebox("ephemeral", "--stack", STACK)
+    assert done.returncode == 11, done.stderr
+    summary = _summary(done.stdout)
+    assert summary["error"] == (f"stack {STACK} has no 'infer_url' output for V2. Has `pulumi up` finished for this "
+                                "stack? If its runtime does not serve V2, try --protocol v1.")
+    _assert_cleaned(fake, summary)
