@@ -91,7 +91,7 @@ def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_eve
     own = pulumi.has_own_workspace(name)
     try:
         stack = stack or auto.Stack.select(name, pulumi.workspace_for(name))
-        stacks.destroy_and_remove(stack, on_event=on_event, remove=False)
+        stacks.destroy(stack, on_event)
         cleanup.destroyed = True
         stack.workspace.remove_stack(name, preserve_config=None if own else True)
         cleanup.stack_removed = True

@@ -185,7 +185,7 @@ class Workshop:
         """One line per stack: tags, endpoint, whether an update holds its lock."""
         lines = []
         for name, tags in self.stacks_of(event):
-            outputs = stacks.visible_outputs(auto.Stack.select(name, self.pulumi.workspace_for(name)).outputs())
+            outputs = stacks.visible_outputs(auto.Stack.select(name, self.pulumi.workspace_for(name, refresh=False)).outputs())
             locks = self.pulumi.locks(name)
             lines.append({
                 "stack": name,
