@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import signal
 import sys
@@ -105,13 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(ws_up)
     ws_up.add_argument("--ttl-hours", type=_positive(float, "hours"), default=10.0, help="expiry of every stack (default 10)")
     ws_up.add_argument("--out", type=Path, default=Path("."), help="directory for roster.csv and roster.html (default .)")
-    for action in (ws_up, ws_sub.add_parser("status", help="each stack of the workshop"),
-                   ws_sub.add_parser("down", help="destroy and remove every stack of the workshop")):
+    ws_status = ws_sub.add_parser("status", help="each stack of the workshop")
+    ws_status.add_argument("--json", action="store_true")
+    ws_down = ws_sub.add_parser("down", help="destroy and remove every stack of the workshop")
+    ws_down.add_argument("--parallel", type=int, default=4, help="stacks destroyed at a time (default 4)")
+    for action in (ws_up, ws_status, ws_down):
         action.add_argument("--event", default="ws", help="the workshop's name: stacks are EVENT-ATTENDEE (default ws)")
-        if action.prog.endswith("down"):
-            action.add_argument("--parallel", type=int, default=4, help="stacks destroyed at a time (default 4)")
-        if action.prog.endswith("status"):
-            action.add_argument("--json", action="store_true")
 
     serve = sub.add_parser("serve", help="serve your own model file or directory on a stack (adds it to `models`, runs up)")
     serve.add_argument("path", type=Path, help="the model file or directory (sklearn, xgboost, lightgbm, ...)")
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     rest: list[str] = []
-    if args_list[:1] and args_list[0] in PASS_THROUGH and not any(a in ("-h", "--help") for a in args_list[:1]):
+    if args_list[:1] and args_list[0] in PASS_THROUGH:
         # `servebox predict [STACK] [its own options]`: the options are the scripts' own, passed on.
         stack = args_list[1] if len(args_list) > 1 and not args_list[1].startswith("-") else DEFAULT_STACK
         rest = args_list[2:] if len(args_list) > 1 and not args_list[1].startswith("-") else args_list[1:]
@@ -153,6 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts: Interrupts) -> int:
+    if args.command in PASS_THROUGH and any(arg in ("-h", "--help") for arg in rest):
+        module = importlib.import_module(f"servebox.{args.command}")
+        print(f"usage: servebox {args.command} [STACK] [OPTIONS]: STACK (default {DEFAULT_STACK}) gives the endpoint; "
+              f"the options are these (without --stack and --url):\n")
+        return _help_of(module)
     if args.command == "preflight":
         from servebox import preflight
 
@@ -310,3 +315,11 @@ def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) ->
 
     return smoke.main([*forwarded, *rest])
 
+
+def _help_of(module: object) -> int:
+    """The options of servebox/<command>.py, from its own parser (argparse exits after --help)."""
+    try:
+        module.main(["--help"])  # type: ignore[attr-defined]
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0

@@ -38,7 +38,8 @@ class EphemeralOptions:
     timeout: float | None = None
     """Seconds for create, up and the smoke test together; cleanup is not counted. None: no limit."""
     keep_on_failure: bool = False
-    """Keep a failed stack for debugging (the summary says how to remove it)."""
+    """Keep a stack whose up or smoke test failed or timed out, for debugging (the summary says how to
+    remove it); an interrupted run is cleaned up all the same."""
     summary_path: Path | None = None
     """Write the JSON summary here instead of stdout."""
     prefix: str = "ci"
@@ -49,6 +50,10 @@ class EphemeralOptions:
     min_accuracy: float = 0.8
     smoke_timeout: float = 300.0
     """Seconds the smoke test waits for the endpoint to serve (within --timeout)."""
+
+
+KEPT_ON_FAILURE = frozenset({Outcome.UP_FAILED, Outcome.SMOKE_FAILED, Outcome.TIMEOUT})
+"""What --keep-on-failure keeps; a signal always cleans up (the job, or the person, asked to stop)."""
 
 
 class _Stopped(Exception):
@@ -99,7 +104,6 @@ class EphemeralRun:
             "remove_with": None,
             "cleanup": None,
         }
-        self._output_tail: list[str] = []
 
     def _timed(self, phase: str, step: Callable[[], Any]) -> Any:
         started = self.clock()
@@ -114,9 +118,6 @@ class EphemeralRun:
 
     def _stopped_outcome(self) -> Outcome:
         return Outcome.TIMEOUT if self.interrupts.reason == "timeout" else Outcome.INTERRUPTED
-
-    def _remember(self, line: str) -> None:
-        self._output_tail = [*self._output_tail[-40:], line]
 
     def run(self) -> tuple[Outcome, dict[str, Any]]:
         """Create, up, smoke test; then always clean up (unless kept)."""
@@ -138,7 +139,7 @@ class EphemeralRun:
             self._check_stop()
             progress = ResourceProgress(self.clock)
             with UpdateView(f"up {self.name}", self.console, progress):
-                outputs = self._timed("up", lambda: lifecycle.up(stack, progress.on_event, self._remember))
+                outputs = self._timed("up", lambda: lifecycle.up(stack, progress.on_event, lambda _line: None))
             self.summary["endpoint"] = outputs.get("endpoint")
             self._check_stop()
             outcome = self._timed("smoke", lambda: self._smoke(outputs, deadline))
@@ -159,13 +160,16 @@ class EphemeralRun:
         except auto.CommandError as error:
             outcome = self._stopped_outcome() if self.interrupts.reason else Outcome.UP_FAILED
             self.summary["error"] = lifecycle.cli_error(error)
+        except Exception as error:  # noqa: BLE001  (whatever went wrong, the stack is still cleaned up)
+            outcome = self._stopped_outcome() if self.interrupts.reason else Outcome.UP_FAILED
+            self.summary["error"] = f"{type(error).__name__}: {error}"
         finally:
             if timer is not None:
                 timer.cancel()
         self.summary["outcome"] = outcome.label
         if not ours:
             self.summary["cleanup"] = lifecycle.Cleanup(destroyed=False).as_json()
-        elif outcome is not Outcome.PASSED and self.options.keep_on_failure:
+        elif outcome in KEPT_ON_FAILURE and self.options.keep_on_failure:
             self.summary["kept"] = True
             self.summary["remove_with"] = f"servebox down {self.name}"
         else:
@@ -178,7 +182,11 @@ class EphemeralRun:
         # that a run failing before its smoke test does not need.
         from servebox import mnist_client, smoke
 
-        endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
+        try:
+            endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
+        except mnist_client.StackOutputsError as error:
+            self.summary["error"] = str(error)
+            return Outcome.SMOKE_FAILED
         timeout = self.options.smoke_timeout
         if deadline is not None:
             timeout = max(0.1, min(timeout, deadline - self.clock()))

@@ -91,7 +91,7 @@ def tear_down(pulumi: Pulumi, name: str, stack: auto.Stack | None = None, on_eve
     own = pulumi.has_own_workspace(name)
     try:
         stack = stack or auto.Stack.select(name, pulumi.workspace_for(name))
-        stacks.destroy_and_remove(stack, on_event=on_event, remove=False)
+        stacks.destroy(stack, on_event)
         cleanup.destroyed = True
         stack.workspace.remove_stack(name, preserve_config=None if own else True)
         cleanup.stack_removed = True
@@ -122,6 +122,10 @@ def cli_error(error: Exception, count: int = 12) -> str:
     """
     text = str(error)
     head, found, stderr = text.partition("\n stderr: ")
-    if found and stderr.strip():
-        return last_lines(stderr, count)
-    return last_lines(head.partition("\n stdout: ")[2] or text, count)
+    stdout = head.partition("\n stdout: ")[2]
+    if not found:
+        return last_lines(text, count)
+    # `pulumi up` prints the resources' own errors in its Diagnostics on stdout, and a summary on stderr.
+    diagnostics = [line.strip() for line in stdout.splitlines() if "error:" in line]
+    said = [line for line in diagnostics[-count:] if line not in stderr]
+    return last_lines("\n".join([*said, stderr.strip()]) if stderr.strip() else stdout, count)

@@ -204,9 +204,16 @@ class Pulumi:
         """Whether an earlier ephemeral or workshop run left this stack's work directory."""
         return (project.work_dir(stack, self.work_root) / "Pulumi.yaml").is_file()
 
-    def workspace_for(self, stack: str) -> auto.LocalWorkspace:
-        """The stack's own work directory when it has one, else the repository."""
-        return self.own_workspace(stack) if self.has_own_workspace(stack) else self.repo_workspace()
+    def workspace_for(self, stack: str, *, refresh: bool = True) -> auto.LocalWorkspace:
+        """The stack's own work directory when it has one, else the repository.
+
+        `refresh` copies the project into it again (what up and destroy run); reading outputs does not need it.
+        """
+        if not self.has_own_workspace(stack):
+            return self.repo_workspace()
+        if refresh:
+            return self.own_workspace(stack)
+        return self._workspace(project.work_dir(stack, self.work_root))
 
     def remove_own_workspace(self, stack: str) -> bool:
         """Delete the stack's work directory; True when none is left."""
@@ -241,14 +248,8 @@ def config_map(settings: Mapping[str, str]) -> dict[str, auto.ConfigValue]:
     return {key: auto.ConfigValue(value=value) for key, value in settings.items()}
 
 
-def destroy_and_remove(
-    stack: auto.Stack,
-    *,
-    on_event: Callable[[auto.EngineEvent], None] | None = None,
-    remove: bool = True,
-    preserve_config: bool = False,
-) -> None:
-    """`pulumi destroy`, then `pulumi stack rm`, with a vanished kind cluster no obstacle.
+def destroy(stack: auto.Stack, on_event: Callable[[auto.EngineEvent], None] | None = None) -> None:
+    """`pulumi destroy`, with a vanished cluster no obstacle.
 
     PULUMI_K8S_DELETE_UNREACHABLE: when the cluster is already gone (kind deleted, the VM's TTL
     fired), the Kubernetes provider would otherwise fail the destroy on every object
@@ -257,5 +258,3 @@ def destroy_and_remove(
     workspace = stack.workspace
     workspace.env_vars = {**workspace.env_vars, "PULUMI_K8S_DELETE_UNREACHABLE": "true"}
     stack.destroy(on_event=on_event, on_output=lambda _line: None)
-    if remove:
-        workspace.remove_stack(stack.name, preserve_config=preserve_config or None)

@@ -156,7 +156,8 @@ class Workshop:
                 result.status, result.error = "up", None
                 view.update(name, phase="done", result=f"up: {result.outputs.get('endpoint') or ''}")
                 return
-            except auto.CommandError as error:
+            except (auto.CommandError, OSError) as error:
+                # OSError: the attendee's work directory could not be made; the others go on.
                 result.error = lifecycle.cli_error(error, 4)
                 result.status = "interrupted" if self.interrupts.reason else "failed"
                 view.update(name, phase="failed", result=f"{result.status} (attempt {result.attempts}/{ATTEMPTS})")
@@ -184,7 +185,7 @@ class Workshop:
         """One line per stack: tags, endpoint, whether an update holds its lock."""
         lines = []
         for name, tags in self.stacks_of(event):
-            outputs = stacks.visible_outputs(auto.Stack.select(name, self.pulumi.workspace_for(name)).outputs())
+            outputs = stacks.visible_outputs(auto.Stack.select(name, self.pulumi.workspace_for(name, refresh=False)).outputs())
             locks = self.pulumi.locks(name)
             lines.append({
                 "stack": name,

@@ -77,7 +77,7 @@ def down(pulumi: Pulumi, name: str, keep_stack: bool, console: Console) -> Outco
             if keep_stack:
                 try:
                     stack = auto.Stack.select(name, pulumi.workspace_for(name))
-                    stacks.destroy_and_remove(stack, on_event=progress.on_event, remove=False)
+                    stacks.destroy(stack, progress.on_event)
                 except auto.CommandError as error:
                     console.print(f"servebox down {name} failed:\n{lifecycle.cli_error(error)}", markup=False)
                     return Outcome.CLEANUP_INCOMPLETE
@@ -93,7 +93,7 @@ def down(pulumi: Pulumi, name: str, keep_stack: bool, console: Console) -> Outco
 def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
     """The stack's outputs, secrets withheld."""
     try:
-        stack = auto.Stack.select(name, pulumi.workspace_for(name))
+        stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
     except auto.StackNotFoundError:
         raise ServeboxError(f"no stack named {name!r}; `servebox status` lists the stacks") from None
     return stacks.visible_outputs(stack.outputs())

@@ -233,3 +233,39 @@ def test_bad_input_is_refused_before_pulumi_is_called(fake: Fake, args: list[str
     assert done.returncode == 2
     assert done.stderr.startswith(message), done.stderr
     assert fake.commands() == []
+
+
+def test_keep_on_failure_still_cleans_up_after_a_signal(fake: Fake) -> None:
+    _script(fake, "http://127.0.0.1:9/v2/models/mnist/infer", rules=[{"command": "up", "action": "hang"}])
+    process = fake.start("ephemeral", "--stack", STACK, "--keep-on-failure")
+    fake.wait_for_call("up")
+    process.send_signal(signal.SIGTERM)
+    code, out, err = finish(process)
+    assert code == 13, err
+    summary = _summary(out)
+    assert summary["kept"] is False
+    _assert_cleaned(fake, summary)
+
+
+def test_a_failed_update_reports_the_resources_errors_from_the_cli_output() -> None:
+    from pulumi.automation._cmd import CommandResult
+    from pulumi.automation.errors import CommandError
+
+    from servebox.lifecycle import cli_error
+
+    stdout = ("Updating (ci-test):\n  + kubernetes:helm.sh/v3:Release platform-istiod creating (300s) "
+              "error: timed out waiting for the condition\nDiagnostics:\n  kubernetes:helm.sh/v3:Release (platform-istiod):\n"
+              "    error: timed out waiting for the condition\n")
+    error = CommandError(CommandResult(stdout=stdout, stderr="error: update failed", code=255))
+    assert cli_error(error) == ("+ kubernetes:helm.sh/v3:Release platform-istiod creating (300s) error: timed out "
+                                "waiting for the condition\nerror: timed out waiting for the condition\nerror: update failed")
+
+
+def test_outputs_without_an_endpoint_fail_the_smoke_test_and_are_cleaned_up(fake: Fake) -> None:
+    fake.script(outputs={"target": "kind", "protocol": "v2"}, resources=1)
+    done = fake.servebox("ephemeral", "--stack", STACK)
+    assert done.returncode == 11, done.stderr
+    summary = _summary(done.stdout)
+    assert summary["error"] == (f"stack {STACK} has no 'infer_url' output for V2. Has `pulumi up` finished for this "
+                                "stack? If its runtime does not serve V2, try --protocol v1.")
+    _assert_cleaned(fake, summary)
