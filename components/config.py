@@ -28,6 +28,7 @@ import pulumi
 import yaml
 
 from components import host, kubeconfig, versions
+from components.naming import dns_label
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -155,6 +156,9 @@ KEY_TARGETS: dict[str, frozenset[Target]] = {
 KEY_SERVING: dict[str, frozenset[Serving]] = {
     key: frozenset({Serving.KSERVE}) for key in ("deploymentMode", "installKnative", "modelScaleMetric", "modelScaleTarget")
 }
+
+STACK_NAME_MAX_FOR_NAMES = 40
+"""The longest physical name derived from <project>-<stack> (naming.kind_cluster_name, vm_name)."""
 
 AUTO = "auto"
 """The CIDR keys' default: this machine's public address, looked up at run time (components/host.py)."""
@@ -536,6 +540,15 @@ def parse_settings(
     schema = config_schema() if schema is None else schema
     read = _Reader(raw, schema)
     read.problems.extend(_unknown_keys(raw, schema))
+    longest = STACK_NAME_MAX_FOR_NAMES - len(dns_label(project)) - 1
+    if len(dns_label(stack, 63)) > longest:
+        # Physical names are <project>-<stack> cut to 40 (kind cluster, VM, ...): two longer stack
+        # names could cut to one name and share a cluster.
+        read.problems.append(
+            f"stack: got {stack!r} ({len(stack)} characters); allowed: a stack name of at most {longest} characters "
+            f"(servebox names the stack's cluster and VM {dns_label(project)}-<stack>, at most "
+            f"{STACK_NAME_MAX_FOR_NAMES} characters). Fix: pulumi stack init <a shorter name>"
+        )
 
     target = read.enum("target", Target, AVAILABLE_TARGETS)
     serving = read.enum("serving", Serving, AVAILABLE_SERVING)

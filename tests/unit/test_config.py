@@ -278,3 +278,14 @@ def test_bad_config_registers_no_resource_at_all():
     from tests import harness
 
     assert harness.LAST_REGISTRATIONS == []
+
+
+def test_a_stack_name_whose_cluster_name_would_be_cut_is_refused():
+    stack = "workshop-2026-12-attendee-charlotte"
+    with pytest.raises(ConfigError) as error:
+        parse_settings({}, project="servebox", stack=stack)
+    assert error.value.problems == [
+        f"stack: got '{stack}' (35 characters); allowed: a stack name of at most 31 characters (servebox names the "
+        "stack's cluster and VM servebox-<stack>, at most 40 characters). Fix: pulumi stack init <a shorter name>"
+    ]
+    assert parse_settings({}, project="servebox", stack="a" * 31).stack == "a" * 31
