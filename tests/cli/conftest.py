@@ -11,8 +11,10 @@ tmp directory, and reads back what the fake recorded. `servebox` itself runs as 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -178,3 +180,36 @@ def serving_outputs(infer_url: str) -> dict[str, Any]:
         "kubeconfig": "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: SECRET-TOKEN}}]",
         "expires_at": None,
     }
+
+
+# What preflight looks for on a VM stack, found as the providers would find it.
+CLOUD_ENV = {
+    "GOOGLE_CREDENTIALS": "{}",
+    "GOOGLE_PROJECT": "servebox-test-1",
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "example",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def repo(fake: Fake, tmp_path: Path) -> Path:
+    """A copy of the repository that servebox runs from; its .venv is this interpreter."""
+    copy = tmp_path / "repo"
+    for part in ("scripts", "components", "stacks", "manifests", "servebox"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("Pulumi.yaml", "__main__.py", "requirements.txt", "pyproject.toml"):
+        shutil.copy(REPO / part, copy / part)
+    venv_bin = copy / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    # This interpreter and its packages, through wrappers (a symlink would lose the venv); the
+    # stamps say the lock and the project are installed, so scripts/venv.sh installs nothing.
+    (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (venv_bin / "servebox").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m servebox "$@"\n')
+    for script in venv_bin.iterdir():
+        script.chmod(0o755)
+    for lock, stamp in (("requirements.txt", ".requirements.sha256"), ("pyproject.toml", ".project.sha256")):
+        (copy / ".venv" / stamp).write_text(hashlib.sha256((copy / lock).read_bytes()).hexdigest() + "\n")
+    fake.env.update(CLOUD_ENV, PYTHONPATH=str(copy))
+    fake.root = fake.root  # the fake's state and record stay in tmp_path
+    return copy

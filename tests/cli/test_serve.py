@@ -28,7 +28,6 @@ if str(SCRIPTS) not in sys.path:
 from components.model import formats  # noqa: E402
 from servebox import serving  # noqa: E402
 from tests.cli.conftest import Fake  # noqa: E402
-from tests.cli.test_workstation import repo  # noqa: E402, F401  (the fixture: a copy of the repository)
 from tests.model import local_servers  # noqa: E402
 
 SERVER = SCRIPTS / "local_modelserver.py"
