@@ -101,10 +101,10 @@ class Models(pulumi.ComponentResource):
         on_seldon = args.serving is Serving.SELDON
         self.outputs = pulumi.Output.all(
             **{
-                name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[name]).apply(
+                model_name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[model_name]).apply(
                     lambda values, model=model: _model_outputs(model, values[0], values[1], values[2], on_seldon)
                 )
-                for name, model in self.served.items()
+                for model_name, model in self.served.items()
             }
         )
         self.register_outputs({"models": self.outputs})
