@@ -38,9 +38,10 @@ def container_arguments(model_name: str) -> list[str]:
 
 
 def seldon_deployment(
-    settings: ModelSettings, storage_uri: str, service_account: str, env_secret: str | None
+    settings: ModelSettings, storage_uri: str, service_account: str, env_secret: str | None, app_name: str = "mnist"
 ) -> dict:
-    """The SeldonDeployment: one predictor, one model node, KServe's sklearn server, small resources."""
+    """The SeldonDeployment: one predictor, one model node, KServe's sklearn server, small resources;
+    its objects carry app.kubernetes.io/name `app_name` (the sample's, or the model's own name)."""
     model = settings
     graph: dict = {
         "name": model.name,
@@ -86,7 +87,7 @@ def seldon_deployment(
         "metadata": {
             "name": model.name,
             "namespace": model.namespace,
-            "labels": standard_labels("mnist"),
+            "labels": standard_labels(app_name),
             # The operator reports `Available` once every deployment of the graph is ready.
             "annotations": {"pulumi.com/waitFor": "jsonpath={.status.state}=Available"},
         },

@@ -240,7 +240,7 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
     if on_seldon:
         secret_name = f"{model.name}-storage" if credentials else None
         manifest = pulumi.Output.all(uri, account.metadata.name).apply(
-            lambda values: seldon.seldon_deployment(model, values[0], values[1], secret_name)
+            lambda values: seldon.seldon_deployment(model, values[0], values[1], secret_name, spec.component)
         )
         resource = kube.custom_resource(
             f"{prefix}-sdep",
@@ -252,7 +252,7 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
         )
         path_prefix = seldon.path_prefix(model.name, model.namespace)
         protocol = seldon.PROTOCOL
-        definition = seldon.seldon_deployment(model, "", "", secret_name)
+        definition = seldon.seldon_deployment(model, "", "", secret_name, spec.component)
     else:
         manifest = pulumi.Output.all(uri, account.metadata.name).apply(
             lambda values: inference_service(spec, shared.deployment_mode, values[0], values[1])

@@ -233,3 +233,11 @@ def test_a_bad_models_list_registers_no_resource(tmp_path: Path):
     with pytest.raises(Exception, match="models\\[0\\].path"):
         run_program({"models": [{"name": "churn", "path": str(tmp_path / "nope.joblib")}]}, stack="kind")
     assert harness.LAST_REGISTRATIONS == []
+
+
+def test_own_models_on_seldon_are_seldon_deployments_labelled_with_their_names(artifacts):
+    run = run_program({"serving": "seldon", "models": [{"name": "churn", "path": str(artifacts["churn"])}]}, stack="kind")
+    sdep = run["model-churn-sdep"].inputs
+    assert sdep["metadata"]["labels"]["app.kubernetes.io/name"] == "churn"
+    assert sdep["spec"]["predictors"][0]["graph"]["modelUri"].startswith("s3://servebox-kind-models/churn/")
+    assert run.outputs[outputs.MODELS]["churn"]["predict_url"] is None  # Seldon's executor routes V2 only
