@@ -34,14 +34,12 @@ from typing import Any
 
 import kserve
 from kserve.errors import InferenceError, ModelMissingError
-from kserve.model_server import FASTAPI_APP_IMPORT_STRING
 from kserve.protocol.infer_type import InferRequest, InferResponse
-from kserve.protocol.rest.server import RESTServer
 from kserve.utils.utils import get_predict_input, get_predict_response
 from kserve_storage import Storage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_sklearnserver import SklearnModel, loopback_socket  # noqa: E402
+from local_sklearnserver import SklearnModel, serve_model  # noqa: E402
 
 # The servers' constants at the pinned tag.
 XGBOOST_EXTENSIONS = (".bst", ".json", ".ubj")
@@ -136,22 +134,9 @@ def build_model(args: argparse.Namespace) -> kserve.Model:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Load the model, then serve V1 and V2 on 127.0.0.1:--http_port until SIGTERM or SIGINT."""
+    """Serve the --format model in --model_dir (local_sklearnserver.serve_model)."""
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
-    model = build_model(args)
-    model.load()
-    server = kserve.ModelServer(http_port=args.http_port, enable_grpc=False, workers=1)
-    server.registered_models.update(model)
-    rest = RESTServer(
-        FASTAPI_APP_IMPORT_STRING,
-        server.dataplane,
-        server.model_repository_extension,
-        args.http_port,
-        workers=1,
-        event_loop=args.event_loop,
-    )
-    rest.run(sockets=[loopback_socket(args.http_port)])
-    return 0
+    return serve_model(build_model(args), args)
 
 
 if __name__ == "__main__":

@@ -102,10 +102,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Load the model, then serve V1 and V2 on 127.0.0.1:--http_port until SIGTERM or SIGINT."""
-    args = parse_arguments(sys.argv[1:] if argv is None else argv)
-    model = SklearnModel(args.model_name, args.model_dir)
+def serve_model(model: kserve.Model, args: argparse.Namespace) -> int:
+    """Load `model`, then serve V1 and V2 on 127.0.0.1:--http_port until SIGTERM or SIGINT."""
     model.load()
     server = kserve.ModelServer(http_port=args.http_port, enable_grpc=False, workers=1)
     server.registered_models.update(model)
@@ -119,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     rest.run(sockets=[loopback_socket(args.http_port)])
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the scikit-learn model in --model_dir."""
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    return serve_model(SklearnModel(args.model_name, args.model_dir), args)
 
 
 if __name__ == "__main__":
