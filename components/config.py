@@ -28,7 +28,7 @@ import pulumi
 import yaml
 
 from components import host, kubeconfig, versions
-from components.naming import dns_label
+from components.naming import dns_label, is_ip_address
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
@@ -1017,15 +1017,6 @@ class _ScaleMetricOrAuto(str, Enum):
 
 
 _HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*")
-
-
-def is_ip_address(text: str) -> bool:
-    """True for an IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def is_host_name(text: str) -> bool:

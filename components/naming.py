@@ -108,14 +108,19 @@ def sslip_domain(ip: str) -> str:
 HOST_HEADER_DOMAIN = "servebox.internal"
 
 
+def is_ip_address(text: str) -> bool:
+    """True for an IPv4 or IPv6 address (a load balancer's, a configured ingressAddress)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def ingress_domain(address: str) -> str:
     """The domain model hosts get behind an ingress at `address`: <ip>.sslip.io for an IP address
     (resolves with no DNS setup), HOST_HEADER_DOMAIN for a host name."""
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return HOST_HEADER_DOMAIN
-    return sslip_domain(address)
+    return sslip_domain(address) if is_ip_address(address) else HOST_HEADER_DOMAIN
 
 
 __all__ = [
@@ -132,6 +137,7 @@ __all__ = [
     "sslip_domain",
     "HOST_HEADER_DOMAIN",
     "ingress_domain",
+    "is_ip_address",
     "s3_bucket_prefix",
     "gcp_reader_account_id",
     "predictor_role_name",

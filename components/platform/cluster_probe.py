@@ -16,7 +16,6 @@ components.platform.cluster_probe ...`), with the kubeconfig in SERVEBOX_KUBECON
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import socket
 import sys
@@ -27,6 +26,7 @@ from typing import Protocol
 
 import yaml
 
+from components.naming import is_ip_address
 from components.platform.webhook_probe import KUBECONFIG_ENV
 
 
@@ -129,14 +129,6 @@ def _resolves(host: str) -> bool:
     return True
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def wait_for_address(
     cluster: Cluster,
     service: str,
@@ -171,7 +163,7 @@ def wait_for_address(
             waiting_for = "a ready gateway pod behind it"
         elif from_status and not address:
             waiting_for = "a load-balancer address in its status"
-        elif from_status and not _is_ip(address) and not resolves(address):
+        elif from_status and not is_ip_address(address) and not resolves(address):
             waiting_for = f"its load balancer's host name {address} to resolve"
         else:
             log(f"{service} serves" + (f" at {address}" if from_status else ""))
