@@ -721,6 +721,27 @@ def _keys_of_other_serving(read: _Reader, serving: Serving) -> None:
             )
 
 
+def _resolve_auto(
+    read: _Reader, values: dict[str, tuple[str, ...] | str | None], public_ipv4: Callable[[], str]
+) -> list[tuple[str, ...] | str | None]:
+    """The CIDR keys' values with AUTO replaced by this machine's address as a /32 (looked up once,
+    only when a key asks for it), or None with the problem recorded when it cannot be found."""
+    if AUTO not in values.values():
+        return list(values.values())
+    try:
+        here: tuple[str, ...] | None = (f"{public_ipv4()}/32",)
+    except host.PublicAddressError as error:
+        for key, value in values.items():
+            if value == AUTO:
+                read.problems.append(
+                    f"{key}: got 'auto', but the public IPv4 address of this machine could not be found "
+                    f"({error}); allowed: auto when it can be looked up, or IPv4 CIDRs. "
+                    f"Fix: pulumi config set {key} <your public IP>/32"
+                )
+        here = None
+    return [here if value == AUTO else value for value in values.values()]
+
+
 def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | None:
     admin = read.cidrs("adminCidrs")
     model = read.cidrs("modelCidrs")
@@ -728,20 +749,7 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
     ttl = read.integer("vmTtlHours", 0, 720)
     action = read.enum("vmTerminationAction", TerminationAction)
     spot = read.boolean("vmSpot")
-    if AUTO in (admin, model):
-        try:
-            here = (f"{public_ipv4()}/32",)
-        except host.PublicAddressError as error:
-            for key, value in (("adminCidrs", admin), ("modelCidrs", model)):
-                if value == AUTO:
-                    read.problems.append(
-                        f"{key}: got 'auto', but the public IPv4 address of this machine could not be found "
-                        f"({error}); allowed: auto when it can be looked up, or IPv4 CIDRs. "
-                        f"Fix: pulumi config set {key} <your public IP>/32"
-                    )
-            here = None
-        admin = here if admin == AUTO else admin
-        model = here if model == AUTO else model
+    admin, model = _resolve_auto(read, {"adminCidrs": admin, "modelCidrs": model}, public_ipv4)
     if isinstance(admin, tuple) and allow_world is False:
         world = [cidr for cidr in admin if ipaddress.IPv4Network(cidr).prefixlen == 0]
         if world:
@@ -1160,17 +1168,7 @@ def _existing_settings(
             "Fix: pulumi config rm adminCidrs"
         )
     if store is StoreKind.MINIO:
-        cidrs = read.cidrs("adminCidrs")
-        if cidrs == AUTO:
-            try:
-                cidrs = (f"{public_ipv4()}/32",)
-            except host.PublicAddressError as error:
-                read.problems.append(
-                    f"adminCidrs: got 'auto', but the public IPv4 address of this machine could not be found "
-                    f"({error}); allowed: auto when it can be looked up, or IPv4 CIDRs. "
-                    "Fix: pulumi config set adminCidrs <your public IP>/32"
-                )
-                cidrs = None
+        (cidrs,) = _resolve_auto(read, {"adminCidrs": read.cidrs("adminCidrs")}, public_ipv4)
         if isinstance(cidrs, tuple):
             if any(ipaddress.IPv4Network(cidr).prefixlen == 0 for cidr in cidrs):
                 read.problems.append(
