@@ -399,7 +399,16 @@ class _Reader:
 
     def value(self, key: str) -> str:
         value = self.raw.get(key, self.schema[key].default)
+        if isinstance(value, bool):
+            return "true" if value else "false"
         return "" if value is None else str(value)
+
+    def is_default(self, key: str) -> bool:
+        """True when `key` holds its Pulumi.yaml default. The Pulumi CLI sets every default the stack
+        does not set before the program runs (pkg/workspace/config.go, mergeConfig), so a key is
+        always present: whether the user chose something is told by its value, never its presence."""
+        spec = self.schema[key]
+        return _canonical(spec, self.raw.get(key, spec.default)) == _canonical(spec, spec.default)
 
     def problem(self, key: str, given: object, allowed: str, fix_value: object | None = None) -> None:
         fix = self.schema[key].default if fix_value is None else fix_value
@@ -463,6 +472,23 @@ class _Reader:
             self.problem(key, given, allowed)
             return None
         return given
+
+
+def _canonical(spec: ConfigKey, value: Any) -> Any:
+    """A config value in a form that compares equal however the CLI spelled it: a number for an
+    integer key (8 and "8"), true/false for a boolean key, the parsed list or map for an array or
+    object key (JSON text or a structure), the text itself for a string key."""
+    if spec.type == "boolean":
+        return str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
+    if spec.type == "integer":
+        text = str(value).strip()
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else text
+    if spec.type in ("array", "object") and isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip() else None
+        except json.JSONDecodeError:
+            return value
+    return "" if value is None else value
 
 
 def _shell_word(value: object) -> str:
@@ -644,7 +670,7 @@ def parse_settings(
             scale_target=scale_target or None,
         )
         arch = gcp_architecture(gcp.machine_type) if gcp else aws_architecture(aws.instance_type) if aws else None
-        serve_sample_now = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not read.raw.get("models"))
+        serve_sample_now = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and read.is_default("models"))
         own_models = _own_models(read, serving, mode, defaults, arch, model_name if serve_sample_now else None)
     serve_sample = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not own_models)
     if sample_setting is _SampleModel.FALSE and not own_models and not read.problems:
@@ -677,12 +703,12 @@ def parse_settings(
 
 
 def _keys_of_other_targets(read: _Reader, target: Target) -> None:
-    for key in sorted(set(read.raw) & set(KEY_TARGETS)):
+    for key in sorted(KEY_TARGETS):
         targets = KEY_TARGETS[key]
-        if target not in targets:
+        if target not in targets and not read.is_default(key):
             names = ", ".join(sorted(t.value for t in targets))
             read.problems.append(
-                f"{key}: got {str(read.raw[key])!r}, but it applies to target {names} only and this stack's "
+                f"{key}: got {read.value(key)!r}, but it applies to target {names} only and this stack's "
                 f"target is {target.value}; allowed: unset on {target.value} stacks. Fix: pulumi config rm {key}"
             )
 
@@ -711,12 +737,12 @@ def _seldon_needs_amd64(read: _Reader, gcp: GcpSettings | None, aws: AwsSettings
 
 
 def _keys_of_other_serving(read: _Reader, serving: Serving) -> None:
-    for key in sorted(set(read.raw) & set(KEY_SERVING)):
+    for key in sorted(KEY_SERVING):
         stacks = KEY_SERVING[key]
-        if serving not in stacks:
+        if serving not in stacks and not read.is_default(key):
             names = ", ".join(sorted(s.value for s in stacks))
             read.problems.append(
-                f"{key}: got {str(read.raw[key])!r}, but it applies to serving {names} only and this stack's "
+                f"{key}: got {read.value(key)!r}, but it applies to serving {names} only and this stack's "
                 f"serving is {serving.value}; allowed: unset on {serving.value} stacks. Fix: pulumi config rm {key}"
             )
 
@@ -1133,9 +1159,9 @@ def _existing_settings(
                 "Fix: kubectl config view --minify (then pulumi config set kubeContext <context>)"
             )
     parts = {key: read.boolean(key) for key in ("installCertManager", "installIstio", "installKnative")}
-    if "installKnative" in read.raw and mode is DeploymentMode.STANDARD:
+    if not read.is_default("installKnative") and mode is DeploymentMode.STANDARD:
         read.problems.append(
-            f"installKnative: got {str(read.raw['installKnative'])!r}, but deploymentMode standard installs no "
+            f"installKnative: got {read.value('installKnative')!r}, but deploymentMode standard installs no "
             "Knative; allowed: unset with deploymentMode standard. Fix: pulumi config rm installKnative"
         )
     address = read.matching(
@@ -1161,9 +1187,9 @@ def _existing_settings(
         settings.update(_existing_gcs(read, cluster, provider_config, environ))
     if store is StoreKind.S3 and cluster is not None:
         settings.update(_existing_s3(read, cluster, provider_config, environ))
-    if "adminCidrs" in read.raw and store not in (StoreKind.MINIO, None):
+    if not read.is_default("adminCidrs") and store not in (StoreKind.MINIO, None):
         read.problems.append(
-            f"adminCidrs: got {str(read.raw['adminCidrs'])!r}, but on existing clusters it guards MinIO's load "
+            f"adminCidrs: got {read.value('adminCidrs')!r}, but on existing clusters it guards MinIO's load "
             f"balancer and this stack's store is {store.value}; allowed: unset with store {store.value}. "
             "Fix: pulumi config rm adminCidrs"
         )
@@ -1273,11 +1299,20 @@ _MEMORY_ALLOWED = "a positive memory quantity such as 256Mi, 1Gi or 500M"
 
 
 def load_settings() -> Settings:
-    """Read this stack's config through the Pulumi runtime and validate it (see parse_settings)."""
-    project = pulumi.get_project()
-    prefix = f"{project}:"
+    """Read this stack's config through the Pulumi runtime and validate it (see settings_from_config)."""
     every_key = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    secret = frozenset(key for key in every_key if pulumi.runtime.config.is_config_secret(key))
+    return settings_from_config(every_key, project=pulumi.get_project(), stack=pulumi.get_stack(), secret_keys=secret)
+
+
+def settings_from_config(
+    every_key: Mapping[str, str], *, project: str, stack: str, secret_keys: frozenset[str] = frozenset(), **options: Any
+) -> Settings:
+    """Settings from the whole stack config as the program receives it: full keys (`servebox:target`,
+    `gcp:project`) to their text, every Pulumi.yaml default already set by the CLI, `secret_keys`
+    the full keys held as secrets. `options` go to parse_settings (environ, public_ipv4)."""
+    prefix = f"{project}:"
     raw = {key[len(prefix) :]: value for key, value in every_key.items() if key.startswith(prefix)}
     others = {key: value for key, value in every_key.items() if not key.startswith(prefix)}
-    secret = frozenset(key for key in raw if pulumi.runtime.config.is_config_secret(f"{prefix}{key}"))
-    return parse_settings(raw, project=project, stack=pulumi.get_stack(), provider_config=others, secret_keys=secret)
+    secret = frozenset(key[len(prefix) :] for key in secret_keys if key.startswith(prefix))
+    return parse_settings(raw, project=project, stack=stack, provider_config=others, secret_keys=secret, **options)

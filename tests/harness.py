@@ -3,6 +3,11 @@
 What a mock run proves: which resources the program asks for, with which inputs, parents, explicit
 dependencies, providers and secrets, and which outputs it exports. What it cannot prove: that a real
 API server, Helm or kind accepts them, or how long they take; nothing here talks to a cluster.
+
+The run stands where `pulumi up` would: its config is the one the CLI builds (tests/engine.py
+`cli_config`: the stack file, Pulumi.yaml's defaults, type checks), and its resource monitor refuses a
+duplicate URN and marks secret outputs as the engine does (`EngineMonitor`). tests/ENGINE.md lists
+every such stand-in.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import _sync_await
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _sync_await
+
+from tests.engine import CliConfig, EngineError, cli_config
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = REPO / "__main__.py"
@@ -206,6 +214,81 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}
 
 
+_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _contains_secret(value: Any) -> bool:
+    if _is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_contains_secret(item) for item in value)
+    return False
+
+
+def _annotate_secrets(outputs: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """annotateSecrets (sdk/go/common/resource/plugin/provider_plugin.go): an output whose input of the
+    same key holds a secret is a secret (objects recurse, so one secret field taints only its own path)."""
+    for key, given in inputs.items():
+        if key not in outputs:
+            continue
+        if isinstance(outputs[key], dict) and not _is_secret(outputs[key]) and isinstance(given, dict) and not _is_secret(given):
+            _annotate_secrets(outputs[key], given)
+        elif not _is_secret(outputs[key]) and _contains_secret(given):
+            outputs[key] = _secret(outputs[key])
+
+
+class EngineMonitor(MockMonitor):
+    """The SDK's mock monitor, with what the engine does and mocks do not:
+
+    - URNs as the engine builds them (pkg/resource/deploy/deployment.go `generateURN`: the parent's
+      whole qualified type, none for children of the stack), and a second resource with one URN
+      refused (pkg/resource/deploy/step_generator.go `generateURN`, diag GetDuplicateResourceURNError);
+    - outputs named in additionalSecretOutputs, and outputs whose input was secret, returned as
+      secrets (pkg/resource/deploy/step_executor.go, provider_plugin.go `annotateSecrets`).
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.refusals: list[str] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != _STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
+        if request.type != _STACK_TYPE:
+            urn = self.make_urn(request.parent, request.type, request.name)
+            if urn in self.resources:
+                message = f"Duplicate resource URN '{urn}'; try giving it a unique name"
+                self.refusals.append(message)
+                raise EngineError(message)
+        response = super().RegisterResource(request)
+        if request.type == _STACK_TYPE:
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        outputs = rpc.deserialize_properties(response.object)
+        _annotate_secrets(outputs, inputs)
+        for key in request.additionalSecretOutputs:
+            if key in outputs and not _is_secret(outputs[key]):
+                outputs[key] = _secret(outputs[key])
+        registration = self.resources[response.urn]
+        self.resources[response.urn] = registration._replace(state=outputs)
+        return type(response)(urn=response.urn, id=response.id, object=_sync_await(rpc.serialize_properties(outputs, {})))
+
+
 def run_program(
     config: dict[str, Any] | None = None,
     stack: str = "kind",
@@ -214,36 +297,34 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
     load_balancer_address: str = FAKE_LB_ADDRESS,
 ) -> ProgramRun:
-    """Run __main__.py under mocks with `config` (project keys without the prefix; other namespaces'
-    keys, such as `gcp:project`, with theirs). The program's one seam to the machine
-    (components/host.py) answers FAKE_PUBLIC_IPV4 and FAKE_NOW, or `public_ipv4` when given.
-    `secret_keys` are the project keys the stack holds as secrets; `load_balancer_address` is what
-    the address probes print (an existing cluster's load balancer)."""
+    """Run __main__.py under mocks as `pulumi up --stack STACK` would, after `config` was set on the
+    stack: stacks/Pulumi.<stack>.yaml (when the repository ships one), then `config` (project keys
+    without the prefix; other namespaces' keys, such as `gcp:project`, with theirs; `secret_keys`
+    among them set with --secret), merged with Pulumi.yaml's defaults and type-checked as the CLI
+    does (tests/engine.py `cli_config`; its EngineError where the CLI would refuse the stack).
+    The program's one seam to the machine (components/host.py) answers FAKE_PUBLIC_IPV4 and
+    FAKE_NOW, or `public_ipv4` when given; `load_balancer_address` is what the address probes print
+    (an existing cluster's load balancer)."""
     from components import host
 
+    built = cli_config(stack, config, secret_keys=secret_keys)
     saved = (host.public_ipv4, host.now)
     host.public_ipv4 = public_ipv4 or (lambda: FAKE_PUBLIC_IPV4)
     host.now = lambda: FAKE_NOW
     try:
-        return _run(config, stack, secret_keys, load_balancer_address)
+        return _run(built, stack, load_balancer_address)
     finally:
         host.public_ipv4, host.now = saved
 
 
-def _run(config: dict[str, Any] | None, stack: str, secret_keys: tuple[str, ...], load_balancer_address: str) -> ProgramRun:
+def _run(config: CliConfig, stack: str, load_balancer_address: str) -> ProgramRun:
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     mocks = RecordingMocks(load_balancer_address)
+    monitor = EngineMonitor(mocks)
     global LAST_REGISTRATIONS
     LAST_REGISTRATIONS = mocks.registrations
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(
-        # Structured values reach the program as JSON, as the CLI passes them.
-        {
-            (key if ":" in key else f"{PROJECT}:{key}"): value if isinstance(value, str) else json.dumps(value)
-            for key, value in (config or {}).items()
-        },
-        [f"{PROJECT}:{key}" for key in secret_keys],
-    )
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
 
     options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}
 
@@ -261,7 +342,11 @@ def _run(config: dict[str, Any] | None, stack: str, secret_keys: tuple[str, ...]
         exported.update({key: pulumi.Output.from_input(value) for key, value in root.outputs.items()})
         return pulumi.Output.all(*exported.values())
 
-    program()
+    try:
+        program()
+    finally:
+        if monitor.refusals:  # the engine stops the update at the first one, whatever the program did next
+            raise EngineError(monitor.refusals[0])
     values = {key: _sync_await(output.future()) for key, output in exported.items()}
     secrets = {key for key, output in exported.items() if _sync_await(output.is_secret())}
 

@@ -20,8 +20,9 @@ import yaml
 from components import outputs, versions
 from components.cluster import vm
 from components.config import aws_architecture as architecture
-from components.config import ConfigError, parse_settings
+from components.config import ConfigError
 from tests import harness
+from tests.engine import project_settings
 from tests.harness import FAKE_AMI, FAKE_EPHEMERAL_IP, FAKE_STATIC_IP, ProgramRun, run_program, secret_value
 
 AWS = {"target": "aws", "aws:region": "us-east-1"}
@@ -294,11 +295,9 @@ def test_the_timer_time_is_one_systemd_reads() -> None:
 
 def _problems(raw: dict, provider: dict | None = None) -> list[str]:
     with pytest.raises(ConfigError) as error:
-        parse_settings(
-            {"target": "aws", **raw},
-            project="servebox",
-            stack="aws",
-            provider_config={"aws:region": "us-east-1"} if provider is None else provider,
+        project_settings(
+            "aws",
+            {"target": "aws", **raw, **({"aws:region": "us-east-1"} if provider is None else provider)},
             environ={},
             public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4,
         )
@@ -352,11 +351,12 @@ def _problems(raw: dict, provider: dict | None = None) -> list[str]:
             id="stop-on-aws",
         ),
         pytest.param(
-            {"gcpMachineType": "e2-standard-2"},
+            {"gcpMachineType": "n2d-standard-4"},
             None,
-            "gcpMachineType: got 'e2-standard-2', but it applies to target gcp only and this stack's target is aws; "
+            "gcpMachineType: got 'n2d-standard-4', but it applies to target gcp only and this stack's target is aws; "
             "allowed: unset on aws stacks. Fix: pulumi config rm gcpMachineType",
             id="gcp-key-on-aws",
+
         ),
         pytest.param(
             {"awsDiskSizeGb": "8"},
@@ -372,11 +372,9 @@ def test_bad_aws_config_is_refused_with_the_exact_message(raw: dict, provider: d
 
 def test_aws_keys_on_a_gcp_stack_are_refused() -> None:
     with pytest.raises(ConfigError) as error:
-        parse_settings(
-            {"target": "gcp", "awsElasticIp": "true"},
-            project="servebox",
-            stack="gcp",
-            provider_config={"gcp:project": harness.FAKE_GCP_PROJECT},
+        project_settings(
+            "gcp",
+            {"target": "gcp", "awsElasticIp": "true", "gcp:project": harness.FAKE_GCP_PROJECT},
             environ={},
             public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4,
         )

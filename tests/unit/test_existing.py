@@ -19,9 +19,10 @@ import pytest
 import yaml
 
 from components import outputs
-from components.config import ConfigError, parse_settings
+from components.config import ConfigError
 from components.storage.s3 import irsa_trust_policy
 from tests import harness
+from tests.engine import project_settings
 from tests.harness import FAKE_EKS_ISSUER, FAKE_LB_ADDRESS, FAKE_OIDC_PROVIDER_ARN, ProgramRun, run_program, secret_value
 
 GKE = "gke_servebox-test-1_us-central1_team"
@@ -332,9 +333,8 @@ def test_scale_knobs_left_at_auto_leave_the_autoscalers_defaults(minio_run: Prog
 
 def problems(raw: dict[str, str], secret_keys: frozenset[str] = frozenset(), **provider: str) -> list[str]:
     with pytest.raises(ConfigError) as error:
-        parse_settings(
-            raw, project="servebox", stack="team", provider_config=provider, environ={}, secret_keys=secret_keys,
-            public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4,
+        project_settings(
+            "team", {**raw, **provider}, environ={}, secret_keys=secret_keys, public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4
         )
     return error.value.problems
 
@@ -467,9 +467,8 @@ def test_an_ingress_address_that_is_not_a_host_or_ip_is_refused(kubeconfig_file:
 
 
 def test_an_ipv6_ingress_address_is_accepted(kubeconfig_file: Path):
-    settings = parse_settings(
-        existing(kubeconfig_file, ingressAddress="2001:db8::7"), project="servebox", stack="team",
-        public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4,
+    settings = project_settings(
+        "team", existing(kubeconfig_file, ingressAddress="2001:db8::7"), public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4
     )
     assert settings.existing is not None and settings.existing.ingress_address == "2001:db8::7"
 

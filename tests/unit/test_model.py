@@ -12,13 +12,14 @@ import json
 import pytest
 
 from components import outputs, versions
-from components.config import DeploymentMode, parse_settings
+from components.config import DeploymentMode
 from components.model import mnist, runtime
 from components.storage.minio import read_only_policy
+from tests.engine import project_settings
 from tests.harness import ProgramRun, run_program, secret_value
 from tests.k8s_validation import validate
 
-SETTINGS = parse_settings({}, project="servebox", stack="kind").model
+SETTINGS = project_settings("kind").model
 
 
 @pytest.fixture(scope="module")
@@ -231,9 +232,7 @@ def test_endpoint_on_port_80_has_no_port_in_the_url():
 
 
 def test_inference_service_builder_matches_schema_for_edge_settings():
-    settings = parse_settings(
-        {"modelName": "m" * 40, "modelMinReplicas": "0", "modelCpuRequest": "0.5", "modelMemoryLimit": "2Gi"},
-        project="servebox",
-        stack="kind",
+    settings = project_settings(
+        "kind", {"modelName": "m" * 40, "modelMinReplicas": "0", "modelCpuRequest": "0.5", "modelMemoryLimit": "2Gi"}
     ).model
     validate(mnist.inference_service(settings, DeploymentMode.KNATIVE, "s3://b/d", "sa"))

@@ -21,9 +21,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from components import outputs
-from components.config import ConfigError, parse_settings
+from components.config import ConfigError
 from components.model.own import artifact_files, content_key
 from tests import harness
+from tests.engine import EngineError, project_settings
 from tests.harness import ProgramRun, run_program
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -176,14 +177,14 @@ def test_a_directory_artifact_is_uploaded_file_by_file_under_one_directory(tmp_p
 
 def problems(raw: dict) -> list[str]:
     with pytest.raises(ConfigError) as error:
-        parse_settings(raw, project="servebox", stack="kind", environ={})
+        project_settings("kind", raw, environ={})
     return error.value.problems
 
 
-def test_an_entry_that_is_not_an_object_is_refused():
-    assert problems({"models": json.dumps(["churn"])}) == [
-        "models[0]: got 'churn'; allowed: an object with name and path or uri. Fix: pulumi config set --path 'models[0].name' <name>"
-    ]
+def test_an_entry_that_is_not_an_object_is_refused_by_the_cli():
+    # `models` is array<object> in Pulumi.yaml: the CLI refuses the stack before the program runs.
+    with pytest.raises(EngineError, match=r"^Stack 'kind' with configuration key 'models' must be of type 'array<object>'$"):
+        project_settings("kind", {"models": ["churn"]})
 
 
 def test_an_unknown_field_is_refused_with_a_suggestion(artifacts):

@@ -15,6 +15,7 @@ from components import outputs, versions
 from components.model import seldon as seldon_model
 from components.platform import seldon
 from components.storage.minio import storage_environment
+from tests.engine import project_settings
 from tests.harness import FAKE_GCP_PROJECT, ProgramRun, run_program, secret_value
 from tests.k8s_validation import validate
 from tests.model import kserve_credentials
@@ -256,15 +257,8 @@ def test_seldon_images_say_they_are_amd64_only_with_the_reason() -> None:
     ],
 )
 def test_seldon_on_an_arm_vm_is_refused_before_anything_is_created(raw: dict, provider: dict, message: str) -> None:
-    from components.config import ConfigError, parse_settings
+    from components.config import ConfigError
 
     with pytest.raises(ConfigError) as error:
-        parse_settings(
-            {"serving": "seldon", **raw},
-            project="servebox",
-            stack="s",
-            provider_config=provider,
-            environ={},
-            public_ipv4=lambda: "198.51.100.7",
-        )
+        project_settings("s", {"serving": "seldon", **raw, **provider}, environ={}, public_ipv4=lambda: "198.51.100.7")
     assert error.value.problems == [message]
