@@ -60,10 +60,10 @@ def project_file() -> dict[str, Any]:
     return yaml.safe_load(PROJECT_FILE.read_text())
 
 
-def stack_file(stack: str) -> Path:
-    """stacks/Pulumi.<stack>.yaml (Pulumi.yaml's stackConfigDir)."""
+def stack_file(stack: str, root: Path | None = None) -> Path:
+    """stacks/Pulumi.<stack>.yaml (Pulumi.yaml's stackConfigDir) of the repository, or of a copy of it."""
     directory = project_file().get("stackConfigDir", ".")
-    return REPO / directory / f"Pulumi.{stack}.yaml"
+    return (REPO if root is None else root) / directory / f"Pulumi.{stack}.yaml"
 
 
 def shipped_stacks() -> list[str]:
@@ -185,20 +185,22 @@ def cli_config(
     secret_keys: Iterable[str] = (),
     from_stack_file: bool = True,
     project: Mapping[str, Any] | None = None,
+    root: Path | None = None,
 ) -> CliConfig:
     """The config `pulumi up --stack STACK` gives the program.
 
     Starts from stacks/Pulumi.<stack>.yaml when it exists (a new stack starts empty, as after
     `pulumi stack init`), sets each of `overrides` on it (keys without a namespace are the project's;
     `secret_keys` names those set with --secret), then runs mergeConfig with validation. Raises
-    EngineError with the CLI's own message where the CLI would refuse the stack."""
+    EngineError with the CLI's own message where the CLI would refuse the stack. `root` is a copy
+    of the repository whose stack files to read (a work directory the tools wrote)."""
     project = project_file() if project is None else project
     name = str(project["name"])
     schema: Mapping[str, Mapping[str, Any]] = project.get("config") or {}
     secrets = {_key(name, key) for key in secret_keys}
 
     stack_config: dict[str, _Value] = {}
-    path = stack_file(stack)
+    path = stack_file(stack, root)
     if from_stack_file and path.is_file():
         document = yaml.safe_load(path.read_text()) or {}
         for key, value in (document.get("config") or {}).items():

@@ -296,28 +296,31 @@ def run_program(
     public_ipv4: Callable[[], str] | None = None,
     secret_keys: tuple[str, ...] = (),
     load_balancer_address: str = FAKE_LB_ADDRESS,
+    from_stack_file: bool = True,
+    main: Path = MAIN,
 ) -> ProgramRun:
     """Run __main__.py under mocks as `pulumi up --stack STACK` would, after `config` was set on the
-    stack: stacks/Pulumi.<stack>.yaml (when the repository ships one), then `config` (project keys
+    stack: stacks/Pulumi.<stack>.yaml (when the repository ships one and `from_stack_file`: else the
+    stack starts empty, as after `pulumi stack init`), then `config` (project keys
     without the prefix; other namespaces' keys, such as `gcp:project`, with theirs; `secret_keys`
     among them set with --secret), merged with Pulumi.yaml's defaults and type-checked as the CLI
     does (tests/engine.py `cli_config`; its EngineError where the CLI would refuse the stack).
     The program's one seam to the machine (components/host.py) answers FAKE_PUBLIC_IPV4 and
     FAKE_NOW, or `public_ipv4` when given; `load_balancer_address` is what the address probes print
-    (an existing cluster's load balancer)."""
+    (an existing cluster's load balancer). `main` is the program (tests of the harness run their own)."""
     from components import host
 
-    built = cli_config(stack, config, secret_keys=secret_keys)
+    built = cli_config(stack, config, secret_keys=secret_keys, from_stack_file=from_stack_file)
     saved = (host.public_ipv4, host.now)
     host.public_ipv4 = public_ipv4 or (lambda: FAKE_PUBLIC_IPV4)
     host.now = lambda: FAKE_NOW
     try:
-        return _run(built, stack, load_balancer_address)
+        return _run(built, stack, load_balancer_address, main)
     finally:
         host.public_ipv4, host.now = saved
 
 
-def _run(config: CliConfig, stack: str, load_balancer_address: str) -> ProgramRun:
+def _run(config: CliConfig, stack: str, load_balancer_address: str, main: Path) -> ProgramRun:
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     mocks = RecordingMocks(load_balancer_address)
     monitor = EngineMonitor(mocks)
@@ -328,7 +331,11 @@ def _run(config: CliConfig, stack: str, load_balancer_address: str) -> ProgramRu
 
     options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}
 
+    same_names: list[str] = []
+
     def record(args: pulumi.ResourceTransformationArgs):
+        if args.name in options:
+            same_names.append(args.name)
         options[args.name] = (args.type_, args.opts)
         return None
 
@@ -337,7 +344,7 @@ def _run(config: CliConfig, stack: str, load_balancer_address: str) -> ProgramRu
 
     @pulumi.runtime.test
     def program():
-        runpy.run_path(str(MAIN), run_name="__main__")
+        runpy.run_path(str(main), run_name="__main__")
         root = runtime_settings.get_root_resource()
         exported.update({key: pulumi.Output.from_input(value) for key, value in root.outputs.items()})
         return pulumi.Output.all(*exported.values())
@@ -347,6 +354,9 @@ def _run(config: CliConfig, stack: str, load_balancer_address: str) -> ProgramRu
     finally:
         if monitor.refusals:  # the engine stops the update at the first one, whatever the program did next
             raise EngineError(monitor.refusals[0])
+    # This harness addresses resources by logical name; two of one name (legal for the engine when
+    # type or parent differ) would hide one of them from every assertion.
+    assert not same_names, f"two resources named {same_names[0]!r}: the harness cannot tell them apart"
     values = {key: _sync_await(output.future()) for key, output in exported.items()}
     secrets = {key for key, output in exported.items() if _sync_await(output.is_secret())}
 

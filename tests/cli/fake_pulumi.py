@@ -136,6 +136,21 @@ def require(name: str | None) -> dict:
     return data
 
 
+def namespaced(key: str) -> str:
+    """ParseConfigKey (pkg/cmd/pulumi/config/config.go): a key without a namespace is the project's."""
+    return key if ":" in key else f"{project()}:{key}"
+
+
+def coerce(text: str):
+    """config/object.go `coerce`: "true"/"false" become booleans, decimal integers numbers (but not
+    one with a leading zero, kept as text); everything else stays text."""
+    if text in ("true", "false"):
+        return text == "true"
+    if len(text) > 1 and text[0] == "0":
+        return text
+    return int(text) if re.fullmatch(r"[+-]?[0-9]+", text) and -(2**63) <= int(text) < 2**64 else text
+
+
 def lock_dir(name: str) -> Path:
     return state_root() / "locks" / "organization" / project() / name
 
@@ -334,29 +349,30 @@ def main() -> None:
             config_key, _, value = pair.partition("=")
             path = re.fullmatch(r"(\w+)\[(\d+)\]\.(\w+)", config_key) if "--path" in ARGS else None
             if path:
-                # `--path models[0].name=churn`: a list of objects under `models`, as the CLI keeps it.
-                items = data["config"].setdefault(path.group(1), [])
+                # `--path models[0].minReplicas=2`: a list of objects under `models`, each leaf coerced
+                # as config.Map.Set does for a path longer than one (coerceObject: "2" -> 2, "true" -> true).
+                items = data["config"].setdefault(namespaced(path.group(1)), [])
                 while len(items) <= int(path.group(2)):
                     items.append({})
-                items[int(path.group(2))][path.group(3)] = value
+                items[int(path.group(2))][path.group(3)] = coerce(value)
             else:
-                data["config"][config_key] = value
+                data["config"][namespaced(config_key)] = value  # a plain key keeps its text
         save(name, data)
         # The real CLI writes the stack's config file in the work directory (stackConfigDir: stacks).
         config_file = Path("stacks") / f"Pulumi.{name}.yaml"
         config_file.parent.mkdir(exist_ok=True)
-        config_file.write_text(json.dumps({"config": data["config"]}))
+        config_file.write_text(json.dumps({"config": data["config"]}))  # JSON is YAML
     elif key == "config get":
         # `config get KEY --json [--path]`: {"value": ..., "secret": false}; an unset key is an error.
         data = require(name)
-        if command[2] not in data["config"]:
+        if namespaced(command[2]) not in data["config"]:
             sys.stderr.write(f"error: configuration key '{command[2]}' not found for stack '{name}'\n")
             raise Exit(255, "not found")
-        value = data["config"][command[2]]
+        value = data["config"][namespaced(command[2])]
         print(json.dumps({"value": value if isinstance(value, str) else json.dumps(value), "secret": False}))
     elif key == "config rm":
         data = require(name)
-        data["config"].pop(command[2], None)
+        data["config"].pop(namespaced(command[2]), None)
         save(name, data)
     elif key == "up":
         run_update(name, "create")

@@ -70,7 +70,9 @@ def trained() -> tuple[Any, np.ndarray]:
 
 
 def _config(fake: Fake, stack: str) -> dict[str, Any]:
-    return (fake.stack(stack) or {}).get("config", {})
+    """The stack's servebox keys (the CLI keeps them as `servebox:<key>`), without the namespace."""
+    config = (fake.stack(stack) or {}).get("config", {})
+    return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("servebox:")}
 
 
 def test_serve_writes_the_model_runs_up_and_prints_the_endpoint(fake: Fake, repo: Path, tmp_path: Path, trained) -> None:

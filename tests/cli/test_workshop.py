@@ -57,7 +57,7 @@ def test_up_runs_at_most_n_at_a_time_each_in_its_own_work_dir_retries_once_and_w
         cwds = {c["cwd"] for c in fake.calls() if stack in c["args"] and c["args"][:2] != ["stack", "tag"]}
         assert cwds == {str(fake.work_root / stack)}, (stack, cwds)
     # Each kind stack got host ports of its own.
-    ports = {name: fake.stack(f"ws-{name}")["config"]["kindHostPort"] for name in ATTENDEES}
+    ports = {name: fake.stack(f"ws-{name}")["config"]["servebox:kindHostPort"] for name in ATTENDEES}
     assert sorted(ports.values()) == ["8100", "8102", "8104", "8106", "8108"]
     assert {fake.stack(f"ws-{n}")["tags"]["servebox:workshop"] for n in ATTENDEES} == {"ws"}
 

@@ -60,10 +60,10 @@ def test_up_with_set_and_a_ttl_writes_config_and_the_expiry_tag(fake: Fake, repo
     assert done.returncode == 0, done.stderr
     assert fake.verbs("dev")[:6] == ["stack select", "stack init", "config set-all", "stack tag ls", "stack tag set", "stack tag set"]
     data = fake.stack("dev")
-    assert data["config"] == {"deploymentMode": "standard"}
+    assert data["config"] == {"servebox:deploymentMode": "standard"}
     assert set(data["tags"]) == {"servebox:purpose", "servebox:expires-at"} and data["tags"]["servebox:purpose"] == "dev"
     # The real CLI writes config to the stack's file in the repository's stacks/ (stackConfigDir).
-    assert json.loads((repo / "stacks" / "Pulumi.dev.yaml").read_text()) == {"config": {"deploymentMode": "standard"}}
+    assert json.loads((repo / "stacks" / "Pulumi.dev.yaml").read_text()) == {"config": {"servebox:deploymentMode": "standard"}}
 
 
 def test_an_interrupted_up_is_cancelled_and_says_how_to_resume_or_remove(fake: Fake, repo: Path) -> None:
