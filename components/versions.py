@@ -385,8 +385,14 @@ K3S = K3sRelease(
 # family is resolved to one image when the VM is created and kept (components/cluster/gcp.py).
 GCP_IMAGE_PROJECT = "ubuntu-os-cloud"
 GCP_IMAGE_FAMILIES = {"amd64": "ubuntu-2404-lts-amd64", "arm64": "ubuntu-2404-lts-arm64"}
-# Compute Engine's Arm machine series (Ampere Altra, Google Axion).
-GCP_ARM_SERIES = frozenset({"t2a", "c4a"})
+# Compute Engine's Arm machine series (Ampere Altra: t2a; Google Axion: c4a, n4a).
+GCP_ARM_SERIES = frozenset({"t2a", "c4a", "n4a"})
+# Machine series that take no Persistent Disk, only Hyperdisk: their boot disk is hyperdisk-balanced
+# instead of pd-balanced, which the API refuses on them (terraform-provider-google #20247 for c4a;
+# linux-kdevops/kdevops #77 for c4, c4a, n4; nextflow-io/nextflow #6614 for c4, c4a, c4d, n4, n4a,
+# n4d: "They only support ... hyperdisk-balanced, hyperdisk-balanced-high-availability,
+# hyperdisk-throughput"; c3 and c3d still take Persistent Disk).
+GCP_HYPERDISK_ONLY_SERIES = frozenset({"c4", "c4a", "c4d", "n4", "n4a", "n4d"})
 
 # Ubuntu 24.04 LTS on EC2: Canonical's public SSM parameters name the current gp3 AMI per
 # architecture (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/). It is

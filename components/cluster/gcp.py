@@ -42,13 +42,18 @@ def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
         gcp.compute.InstanceSchedulingMaxRunDurationArgs(seconds=vm.ttl_hours * 3600) if vm.ttl_hours else None
     )
     if vm.spot:
+        # Spot capacity can neither live-migrate nor restart by itself: TERMINATE and no restart.
         return gcp.compute.InstanceSchedulingArgs(
             provisioning_model="SPOT",
             preemptible=True,
             automatic_restart=False,
+            on_host_maintenance="TERMINATE",
             instance_termination_action=action,
             max_run_duration=ttl,
         )
+    # Standard capacity live-migrates (e2 refuses TERMINATE unless preemptible) and restarts after a
+    # host error; a run duration takes both (its restrictions: stop or delete, 30 s to 120 days, not
+    # legacy preemptible; https://cloud.google.com/compute/docs/instances/limit-vm-runtime).
     return gcp.compute.InstanceSchedulingArgs(
         provisioning_model="STANDARD",
         automatic_restart=True,
@@ -56,6 +61,12 @@ def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
         instance_termination_action=action if ttl else None,
         max_run_duration=ttl,
     )
+
+
+def boot_disk_type(machine_type: str) -> str:
+    """pd-balanced, or hyperdisk-balanced on the series that take no Persistent Disk (c4, c4a, n4, ...)."""
+    series = machine_type.split("-", 1)[0]
+    return "hyperdisk-balanced" if series in versions.GCP_HYPERDISK_ONLY_SERIES else "pd-balanced"
 
 
 def instance_metadata(ssh_public_key: str, user_data: str) -> dict[str, str]:
@@ -168,7 +179,7 @@ class GcpVmCluster(shared.VmClusterComponent):
             boot_disk=gcp.compute.InstanceBootDiskArgs(
                 auto_delete=True,
                 initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(
-                    image=image.self_link, size=settings.disk_size_gb, type="pd-balanced"
+                    image=image.self_link, size=settings.disk_size_gb, type=boot_disk_type(settings.machine_type)
                 ),
             ),
             network_interfaces=[

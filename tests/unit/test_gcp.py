@@ -289,6 +289,7 @@ def test_spot_static_ip_own_network_and_stop(variant: ProgramRun) -> None:
         "provisioningModel": "SPOT",
         "preemptible": True,
         "automaticRestart": False,
+        "onHostMaintenance": "TERMINATE",
         "instanceTerminationAction": "STOP",
         "maxRunDuration": {"seconds": 28800},
     }
