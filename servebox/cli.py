@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -177,20 +178,30 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         from servebox import reaper
 
         now = reaper.parse_now(args.now)
-    pulumi = Pulumi(interrupts)
-    if args.command == "up":
-        from servebox import preflight, workstation
+    if args.command == "serve":
+        from servebox import serving
 
-        if pulumi.has_own_workspace(args.stack):
+        # The model is checked before the CLI is looked for: a bad file needs no Pulumi to be refused.
+        args.entry = serving.checked_entry(args.path, args.stack, name=args.name, format=args.format, protocol=args.protocol)
+    if args.command == "up" and not args.skip_preflight:
+        from servebox import preflight, project
+
+        work_dir = project.work_dir(args.stack, project.work_root(os.environ, project.REPO))
+        if (work_dir / "Pulumi.yaml").is_file():
             # A stack made by ephemeral or workshop keeps its config in its own work directory.
-            preflight.STACKS_DIR = pulumi.work_root / args.stack / "stacks"
-        # The report goes to stderr with the progress: stdout carries the outputs only.
+            preflight.STACKS_DIR = work_dir / "stacks"
+        # Preflight first, the CLI among its checks: one round reports everything missing. Its
+        # report goes to stderr with the progress: stdout carries the outputs only.
         with contextlib.redirect_stdout(sys.stderr):
-            checked = args.skip_preflight or preflight.main(["--stack", args.stack]) == 0
+            checked = preflight.main(["--stack", args.stack]) == 0
         if not checked:
             raise ServeboxError(f"preflight found problems: fix the FAIL lines above, then run servebox up {args.stack} again")
         if interrupts.reason:
             return Outcome.INTERRUPTED.code
+    pulumi = Pulumi(interrupts)
+    if args.command == "up":
+        from servebox import workstation
+
         return workstation.up(pulumi, args.stack, settings, args.ttl_hours, console).code
     if args.command == "down":
         from servebox import workstation
@@ -267,7 +278,7 @@ def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
         if outcome.code == 0:
             console.print(f"servebox unserve: {args.name} is no longer served on stack {args.stack}", markup=False)
         return outcome.code
-    outcome, name = serving.serve_path(pulumi, args.stack, args.path, run_up, name=args.name, format=args.format, protocol=args.protocol)
+    outcome, name = serving.serve_entry(pulumi, args.stack, args.entry, run_up)
     if outcome.code != 0:
         console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)
         return outcome.code

@@ -170,22 +170,36 @@ def change_models(
     return outcome
 
 
-def serve_path(
-    pulumi: Pulumi,
-    stack_name: str,
-    path: Path,
-    up: Callable[[], Outcome],
-    *,
-    name: str | None = None,
-    format: str | None = None,
-    protocol: str | None = None,
-) -> tuple[Outcome, str]:
-    """`servebox serve`: add or update the model at `path` and run up; (outcome, the model's name)."""
+def checked_entry(
+    path: Path, stack_name: str, *, name: str | None = None, format: str | None = None, protocol: str | None = None
+) -> dict[str, Any]:
+    """The `models` entry for `path`, checked as the program will check it (name, format, protocol,
+    the artifact's layout and pickle versions; components/model/checks.py) before anything runs:
+    ServeboxError with every problem. Needs no Pulumi CLI, writes nothing."""
+    from components.model import checks
+
     if not path.exists():
         raise ServeboxError(f"{path}: no such file or directory (the model file or directory to serve)")
-    model_name = name or default_name(path)
-    entry = model_entry(path, model_name, format, protocol)
-    return change_models(pulumi, stack_name, lambda models: with_model(models, entry), up), model_name
+    entry = model_entry(path, name or default_name(path), format, protocol)
+    _, problems = checks.check_models(
+        [checks.ModelEntry(name=entry["name"], path=entry["path"], format=format or "", protocol=protocol or "v2")],
+        _stack_serving(stack_name),
+    )
+    if problems:
+        raise ServeboxError("the model cannot be served:\n" + "\n".join(f"  - {problem}" for problem in problems))
+    return entry
+
+
+def _stack_serving(stack_name: str) -> str:
+    """The stack's `serving` as its file says (else the default): which runtimes a model may use."""
+    from servebox import preflight
+
+    return preflight.stack_value(stack_name, "serving")
+
+
+def serve_entry(pulumi: Pulumi, stack_name: str, entry: dict[str, Any], up: Callable[[], Outcome]) -> tuple[Outcome, str]:
+    """`servebox serve`: add or update a checked entry (checked_entry) and run up; (outcome, its name)."""
+    return change_models(pulumi, stack_name, lambda models: with_model(models, entry), up), entry["name"]
 
 
 def unserve(pulumi: Pulumi, stack_name: str, name: str, up: Callable[[], Outcome]) -> Outcome:
@@ -242,15 +256,22 @@ def serve(
     from servebox import workstation
     from servebox.interrupts import Interrupts
 
+    from components.model import formats
+
     console = console or Console(stderr=True)
+    interrupts = Interrupts()
     if isinstance(model_or_path, (str, Path)):
-        path = Path(model_or_path)
+        entry = checked_entry(Path(model_or_path), stack, name=name, format=format, protocol=protocol)
+        pulumi = Pulumi(interrupts)
     else:
+        # Nothing is written before the name is good and the CLI is found.
         if not name:
             raise ServeboxError("serve(model): name= is required for a model object (a DNS label such as 'churn')")
-        path = save_object(model_or_path, name)
-    interrupts = Interrupts()
-    pulumi = Pulumi(interrupts)
+        problems = formats.check_model_name(name, "name")
+        if problems:
+            raise ServeboxError("; ".join(problems))
+        pulumi = Pulumi(interrupts)
+        entry = checked_entry(save_object(model_or_path, name), stack, name=name, format=format, protocol=protocol)
 
     def run_up() -> Outcome:
         # The outputs JSON that `servebox up` prints is the handle's business here, not the notebook's.
@@ -258,7 +279,7 @@ def serve(
             return workstation.up(pulumi, stack, {}, None, console)
 
     with _signals_owned(interrupts):
-        outcome, model_name = serve_path(pulumi, stack, path, run_up, name=name, format=format, protocol=protocol)
+        outcome, model_name = serve_entry(pulumi, stack, entry, run_up)
     if outcome is not Outcome.PASSED:
         raise ServeboxError(f"serving {model_name} on stack {stack} failed ({outcome.name.lower()}); the output above says why")
 

@@ -160,3 +160,30 @@ def test_an_old_pulumi_cli_is_refused_with_the_version_it_needs(fake: Fake, repo
     assert done.returncode == 2
     assert "servebox keeps stack expiry in stack tags, which a file or bucket backend stores from Pulumi CLI v3.211.0 on" in done.stderr
     assert "your current CLI version is 3.200.0" in done.stderr
+
+
+def test_up_without_cli_kind_or_docker_names_them_all_in_one_round(fake: Fake, repo: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    fake.env["PATH"] = str(empty)
+    done = _servebox(fake, repo, "up", "kind")
+    assert done.returncode == 2
+    fails = [line.split()[1] for line in done.stderr.splitlines() if line.strip().startswith("FAIL")]
+    assert {"pulumi", "docker", "kind"} <= set(fails), done.stderr
+    assert "the pulumi CLI is not on PATH" not in done.stderr  # preflight spoke first, and for all of them
+    assert "servebox up: error: preflight found problems" in done.stderr
+    assert fake.calls() == []  # no CLI was asked anything
+
+
+def test_serve_checks_the_model_before_it_looks_for_the_cli(fake: Fake, repo: Path, tmp_path: Path) -> None:
+    fake.env["PATH"] = str(tmp_path)  # no pulumi here
+    garbage = tmp_path / "model.joblib"
+    garbage.write_bytes(b"not a pickle at all")
+    done = _servebox(fake, repo, "serve", str(garbage), "--name", "churn")
+    assert done.returncode == 2
+    assert "pulumi CLI" not in done.stderr
+    assert "models[0].path" in done.stderr, done.stderr
+    done = _servebox(fake, repo, "serve", str(garbage), "--name", "Bad_Name")
+    assert done.returncode == 2 and "models[0].name: got 'Bad_Name'" in done.stderr, done.stderr
+    done = _servebox(fake, repo, "serve", str(tmp_path / "missing.joblib"))
+    assert done.returncode == 2 and "no such file or directory" in done.stderr
