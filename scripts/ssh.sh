@@ -13,7 +13,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; } # bad input or a missing prerequisite (servebox/outcomes.py)
 
 STACK="gcp"
 if [[ $# -gt 0 && "$1" != "--" ]]; then

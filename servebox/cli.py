@@ -183,6 +183,12 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
 
         # The model is checked before the CLI is looked for: a bad file needs no Pulumi to be refused.
         args.entry = serving.checked_entry(args.path, args.stack, name=args.name, format=args.format, protocol=args.protocol)
+    if args.command == "ephemeral":
+        from servebox import ephemeral
+
+        ephemeral.stack_name(ephemeral.EphemeralOptions(stack=args.stack, prefix=args.prefix))  # refuses a bad name
+    if args.command in ("predict", "smoke"):
+        _refuse_url_options(args.command, rest)
     if args.command == "up" and not args.skip_preflight:
         from servebox import preflight, project
 
@@ -300,12 +306,15 @@ def _print_lines(lines: list[dict], as_json: bool, console: Console, columns: Se
     Console().print(table)
 
 
+def _refuse_url_options(command: str, rest: list[str]) -> None:
+    if any(arg.startswith("--url") or arg.startswith("--stack") for arg in rest):
+        raise ServeboxError(f"servebox {command} takes the stack as its argument; for a URL use scripts/{'predict' if command == 'predict' else 'smoke_test'}.py --url")
+
+
 def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) -> int:
     """predict / smoke on a stack: its endpoint from the Automation API, then the same code as the scripts."""
     from servebox import mnist_client, workstation
 
-    if any(arg.startswith("--url") or arg.startswith("--stack") for arg in rest):
-        raise ServeboxError(f"servebox {command} takes the stack as its argument; for a URL use scripts/{'predict' if command == 'predict' else 'smoke_test'}.py --url")
     protocol = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--protocol"), None)
     try:
         endpoint = mnist_client.endpoint_from_outputs(workstation.outputs(pulumi, stack), stack=stack, protocol=protocol)

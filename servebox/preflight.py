@@ -990,7 +990,7 @@ def main(
     gather: Callable[[str], HostFacts] = gather_facts,
     is_free: Callable[[int], bool] = port_is_free,
 ) -> int:
-    """Gather, check, print; 0 when nothing FAILs, 1 otherwise."""
+    """Gather, check, print; 0 when nothing FAILs, else 2 (a missing prerequisite: servebox/outcomes.py)."""
     parser = argparse.ArgumentParser(description="Check this machine before `pulumi up` on a servebox stack.")
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"Pulumi stack name (default: {DEFAULT_STACK})")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON instead of text")
@@ -1002,7 +1002,7 @@ def main(
         print(json.dumps({"stack": args.stack, "ok": ok, "checks": [asdict(c) for c in checks]}, indent=2))
     else:
         print(render(checks, args.stack))
-    return 0 if ok else 1
+    return 0 if ok else 2
 
 
 if __name__ == "__main__":

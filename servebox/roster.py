@@ -41,6 +41,11 @@ def read_attendees(path: Path, event: str) -> list[Attendee]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise ServeboxError(f"--roster {path}: cannot read it ({error.strerror}); give the path of a CSV file") from None
+    except UnicodeDecodeError as error:
+        raise ServeboxError(
+            f"--roster {path}: not UTF-8 text (byte {error.start}: {error.object[error.start:error.start + 1]!r}); "
+            "save the CSV as UTF-8 (Excel: CSV UTF-8)"
+        ) from None
     reader = csv.DictReader(text.splitlines())
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     if "attendee" not in columns:

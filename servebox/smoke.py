@@ -24,10 +24,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from servebox import mnist_client
+from servebox.outcomes import Outcome
 
-EXIT_OK = 0
-EXIT_INACCURATE = 1
-EXIT_NOT_SERVING = 2
+# servebox's one exit-code table (servebox/outcomes.py): a model that does not serve or answers below
+# the threshold is a failed smoke test; an endpoint that cannot even be named is bad input.
+EXIT_OK = Outcome.PASSED.code
+EXIT_INACCURATE = Outcome.SMOKE_FAILED.code
+EXIT_NOT_SERVING = Outcome.SMOKE_FAILED.code
+EXIT_BAD_INPUT = Outcome.BAD_INPUT.code
 
 
 class NotServing(Exception):
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (mnist_client.StackOutputsError, ValueError) as error:
         print(f"smoke test FAILED: {error}", file=sys.stderr)
-        return EXIT_NOT_SERVING
+        return EXIT_BAD_INPUT
     print(json.dumps(summary))
     if code == EXIT_OK:
         print(

@@ -200,7 +200,7 @@ def test_smoke_test_fails_below_the_threshold(
     server: bench_model.LocalServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert (
-        smoke_test.main(["--url", server.infer_url, "--count", "5", "--min-accuracy", "1.01", "--timeout", "30"]) == 1
+        smoke_test.main(["--url", server.infer_url, "--count", "5", "--min-accuracy", "1.01", "--timeout", "30"]) == 11
     )
     captured = capsys.readouterr()
     assert json.loads(captured.out)["ok"] is False
@@ -210,7 +210,7 @@ def test_smoke_test_fails_below_the_threshold(
 def test_smoke_test_gives_up_on_a_closed_port_within_its_bounds(capsys: pytest.CaptureFixture[str]) -> None:
     (port,) = bench_model.free_ports(1)
     url = f"http://127.0.0.1:{port}/v2/models/mnist/infer"
-    assert smoke_test.main(["--url", url, "--count", "1", "--timeout", "2", "--max-attempts", "3"]) == 2
+    assert smoke_test.main(["--url", url, "--count", "1", "--timeout", "2", "--max-attempts", "3"]) == 11
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert summary["ok"] is False and 1 <= summary["attempts"] <= 3

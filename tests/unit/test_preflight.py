@@ -922,9 +922,9 @@ def test_main_exits_0_with_warnings_only(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out.rstrip().endswith("Ready for pulumi up (1 warning).")
 
 
-def test_main_exits_1_and_prints_the_fix_under_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_exits_2_and_prints_the_fix_under_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
     old_kind = with_tool("kind", pf.ToolRun("/usr/bin/kind", "kind v0.20.0 go1.20.4 linux/amd64"))
-    assert run_main([], facts(host_os="darwin", docker_info=info(**DESKTOP), tools=old_kind)) == 1
+    assert run_main([], facts(host_os="darwin", docker_info=info(**DESKTOP), tools=old_kind)) == 2
     lines = capsys.readouterr().out.splitlines()
     failed = next(i for i, line in enumerate(lines) if line.startswith("  FAIL  kind CLI"))
     assert lines[failed + 1].strip() == "fix: brew upgrade kind"
@@ -933,7 +933,7 @@ def test_main_exits_1_and_prints_the_fix_under_a_failure(capsys: pytest.CaptureF
 
 
 def test_main_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_main(["--json"], facts(docker_info=None, docker_error=DAEMON_DOWN)) == 1
+    assert run_main(["--json"], facts(docker_info=None, docker_error=DAEMON_DOWN)) == 2
     report = json.loads(capsys.readouterr().out)
     assert (report["stack"], report["ok"]) == ("kind", False)
     statuses = {check["name"]: check["status"] for check in report["checks"]}
