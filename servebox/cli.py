@@ -199,7 +199,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         # Preflight first, the CLI among its checks: one round reports everything missing. Its
         # report goes to stderr with the progress: stdout carries the outputs only.
         with contextlib.redirect_stdout(sys.stderr):
-            checked = preflight.main(["--stack", args.stack]) == 0
+            given = [f"--set={key}={value}" for key, value in settings.items()]
+            checked = preflight.main(["--stack", args.stack, *given]) == 0
         if not checked:
             raise ServeboxError(f"preflight found problems: fix the FAIL lines above, then run servebox up {args.stack} again")
         if interrupts.reason:

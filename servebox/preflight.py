@@ -57,6 +57,9 @@ except ImportError as exc:  # a Python without the project's packages (pulumi, P
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 GIB = 2**30
 STACKS_DIR = REPO / "stacks"  # Pulumi.yaml: stackConfigDir: stacks
+OVERRIDES: dict[str, str] = {}
+"""This run's `--set KEY=VALUE` values (servebox up passes its own): they go on the stack before up,
+so the checks judge them over the stack file's."""
 DEFAULT_STACK = "kind"
 
 # --- Thresholds, and why -------------------------------------------------------------------------
@@ -562,7 +565,7 @@ def check_host_port(facts: HostFacts, key: str, is_free: Callable[[int], bool] =
             name,
             FAIL,
             setting.problem or f"{key} could not be read",
-            f"pulumi config set {key} {default} --stack {stack}",
+            f"servebox up {stack} --set {key}={default}",
         )
     port = setting.port
     cluster = naming.kind_cluster_name(config.project_name(), stack)
@@ -580,7 +583,7 @@ def check_host_port(facts: HostFacts, key: str, is_free: Callable[[int], bool] =
         FAIL,
         f"127.0.0.1:{port} ({key}, {setting.source}) is already in use by another program; "
         f"the kind cluster of stack {stack} needs it",
-        f"pulumi config set {key} {suggestion} --stack {stack}   "
+        f"servebox up {stack} --set {key}={suggestion}   "
         f"(or stop what listens there: lsof -nP -iTCP:{port} -sTCP:LISTEN)",
     )
 
@@ -602,7 +605,7 @@ def check_distinct_host_ports(facts: HostFacts) -> list[Check]:
                 "host ports",
                 FAIL,
                 f"{first} and {second} are both {port}; they must differ",
-                f"pulumi config set {second} {other} --stack {stack}",
+                f"servebox up {stack} --set {second}={other}",
             )
         )
     return checks
@@ -639,8 +642,8 @@ def check_gcp_project(gcp: GcpFacts, stack: str) -> Check:
             FAIL,
             f"not set for stack {stack} (nor {', '.join(config.GCP_PROJECT_ENV)} in the environment)",
             # Before the first up the stack may not exist yet, and `pulumi config set` needs it to.
-            f"add `gcp:project: <project-id>` under `config:` in stacks/Pulumi.{stack}.yaml "
-            f"(or, once the stack exists: pulumi config set gcp:project <project-id> --stack {stack})",
+            f"servebox up {stack} --set gcp:project=<project-id>   (or add the line `  gcp:project: <project-id>` "
+            f"under `config:` in stacks/Pulumi.{stack}.yaml)",
         )
     return Check("gcp:project", OK, f"{gcp.project} ({gcp.project_source})")
 
@@ -667,8 +670,8 @@ def check_aws_region(aws: AwsFacts, stack: str) -> Check:
             "aws:region",
             FAIL,
             f"not set for stack {stack} (nor {', '.join(config.AWS_REGION_ENV)} in the environment)",
-            f"add `aws:region: us-east-1` under `config:` in stacks/Pulumi.{stack}.yaml "
-            f"(or, once the stack exists: pulumi config set aws:region us-east-1 --stack {stack})",
+            f"servebox up {stack} --set aws:region=us-east-1   (or add the line `  aws:region: us-east-1` "
+            f"under `config:` in stacks/Pulumi.{stack}.yaml)",
         )
     return Check("aws:region", OK, f"{aws.region} ({aws.region_source})")
 
@@ -724,14 +727,19 @@ def stack_name(stack: str) -> str:
 
 def stack_settings(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, Any]:
     """The `config:` block of stacks/Pulumi.<stack>.yaml ({} when the file is absent or unreadable:
-    the program's own validation reports that)."""
+    the program's own validation reports that), with this run's `--set` values (OVERRIDES) over it."""
     path = stacks_dir / f"Pulumi.{stack_name(stack)}.yaml"
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError):
-        return {}
+        document = {}
     settings = document.get("config") if isinstance(document, dict) else None
-    return settings if isinstance(settings, dict) else {}
+    settings = dict(settings) if isinstance(settings, dict) else {}
+    for key, value in OVERRIDES.items():
+        full = key if ":" in key else f"{config.project_name()}:{key}"
+        settings.pop(key, None)
+        settings[full] = value
+    return settings
 
 
 def stack_value(stack: str, key: str, stacks_dir: Path = STACKS_DIR) -> str:
@@ -823,6 +831,8 @@ def stack_host_port(stack: str, key: str, stacks_dir: Path = STACKS_DIR) -> tupl
             if settings.get(name) is not None:
                 value, source = settings[name], f"set in {path.relative_to(stacks_dir.parent)}"
                 break
+    if key in OVERRIDES:
+        value, source = OVERRIDES[key], "--set"
     if value is None:
         value = config.config_schema()[key].default
     text = str(value).strip()
@@ -985,18 +995,41 @@ def render(checks: Sequence[Check], stack: str) -> str:
     return "\n".join(lines)
 
 
+def check_stack_file(stack: str, stacks_dir: Path) -> Check | None:
+    """A FAIL naming the stacks that exist when STACK has no stack file, else None: its target, and so
+    every other check, would be a guess."""
+    name = stack_name(stack)
+    if (stacks_dir / f"Pulumi.{name}.yaml").is_file():
+        return None
+    known = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in stacks_dir.glob("Pulumi.*.yaml"))
+    return Check(
+        "stack",
+        FAIL,
+        f"no stack {name!r}: there is no {stacks_dir.name}/Pulumi.{name}.yaml; the stacks here are "
+        f"{', '.join(known) or 'none'}",
+        f"use one of them, or make it: cp {stacks_dir.name}/Pulumi.kind.yaml {stacks_dir.name}/Pulumi.{name}.yaml",
+    )
+
+
 def main(
     argv: Sequence[str] | None = None,
     gather: Callable[[str], HostFacts] = gather_facts,
     is_free: Callable[[int], bool] = port_is_free,
+    stacks_dir: Path | None = None,
 ) -> int:
-    """Gather, check, print; 0 when nothing FAILs, else 2 (a missing prerequisite: servebox/outcomes.py)."""
+    """Gather, check, print; 0 when nothing FAILs, else 2 (a missing prerequisite: servebox/outcomes.py).
+    `stacks_dir` is where the stack files are (default STACKS_DIR)."""
     parser = argparse.ArgumentParser(description="Check this machine before `pulumi up` on a servebox stack.")
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"Pulumi stack name (default: {DEFAULT_STACK})")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON instead of text")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value this run will set on the stack (as servebox up --set)")
     args = parser.parse_args(argv)
+    OVERRIDES.clear()
+    OVERRIDES.update(pair.partition("=")[::2] for pair in args.settings)
 
-    checks = run_checks(gather(args.stack), is_free)
+    unknown = check_stack_file(args.stack, STACKS_DIR if stacks_dir is None else stacks_dir)
+    checks = [unknown] if unknown else run_checks(gather(args.stack), is_free)
     ok = not any(check.status == FAIL for check in checks)
     if args.json:
         print(json.dumps({"stack": args.stack, "ok": ok, "checks": [asdict(c) for c in checks]}, indent=2))

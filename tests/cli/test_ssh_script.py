@@ -78,6 +78,6 @@ def test_ssh_writes_the_key_0600_pins_the_host_key_and_connects(fake: Fake) -> N
 def test_ssh_on_a_stack_without_a_vm_says_so(fake: Fake) -> None:
     tmp_path = fake.root
     done = _run(fake, {"ingress_address": "127.0.0.1:8080", "ssh_private_key": None}, "kind")
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "stack kind has no VM outputs (ingress_address, ssh_private_key)" in done.stderr
     assert not (tmp_path / "ssh.json").exists()

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -614,9 +615,9 @@ def test_port_in_use_fails_naming_the_key_the_port_and_the_fix(listener: int, ke
         f"127.0.0.1:{listener} ({key}, default in Pulumi.yaml) is already in use by another program; "
         "the kind cluster of stack kind needs it"
     )
-    assert check.hint.startswith(f"pulumi config set {key} ")
-    assert f"--stack kind   (or stop what listens there: lsof -nP -iTCP:{listener} -sTCP:LISTEN)" in check.hint
-    suggested = int(check.hint.split()[4])
+    assert check.hint.startswith(f"servebox up kind --set {key}=")
+    assert f"   (or stop what listens there: lsof -nP -iTCP:{listener} -sTCP:LISTEN)" in check.hint
+    suggested = int(check.hint.split()[4].split("=")[1])
     assert suggested != listener and pf.port_is_free(suggested)
 
 
@@ -673,7 +674,7 @@ BAD_STORE_PORT = f"kindStoreHostPort is 'http' ({IN_FILE}), not a port from 1024
                 "127.0.0.1:8080 (kindHostPort, default in Pulumi.yaml) is already in use by another program; "
                 "the kind cluster of stack dev needs it"
             ),
-            f"pulumi config set kindHostPort 8082 --stack dev   {lsof(8080)}",
+            f"servebox up dev --set kindHostPort=8082   {lsof(8080)}",
         ),
         (
             "kindStoreHostPort",
@@ -685,7 +686,7 @@ BAD_STORE_PORT = f"kindStoreHostPort is 'http' ({IN_FILE}), not a port from 1024
                 f"127.0.0.1:8081 (kindStoreHostPort, {IN_FILE}) is already in use by another program; "
                 "the kind cluster of stack dev needs it"
             ),
-            f"pulumi config set kindStoreHostPort 8083 --stack dev   {lsof(8081)}",
+            f"servebox up dev --set kindStoreHostPort=8083   {lsof(8081)}",
         ),
         (
             # The next port up is free but is kindHostPort's.
@@ -698,7 +699,7 @@ BAD_STORE_PORT = f"kindStoreHostPort is 'http' ({IN_FILE}), not a port from 1024
                 "127.0.0.1:9000 (kindStoreHostPort, default in Pulumi.yaml) is already in use by another program; "
                 "the kind cluster of stack dev needs it"
             ),
-            f"pulumi config set kindStoreHostPort 9002 --stack dev   {lsof(9000)}",
+            f"servebox up dev --set kindStoreHostPort=9002   {lsof(9000)}",
         ),
         (
             "kindStoreHostPort",
@@ -707,7 +708,7 @@ BAD_STORE_PORT = f"kindStoreHostPort is 'http' ({IN_FILE}), not a port from 1024
             (),
             "FAIL",
             BAD_STORE_PORT,
-            "pulumi config set kindStoreHostPort 8081 --stack dev",
+            "servebox up dev --set kindStoreHostPort=8081",
         ),
         (
             "kindHostPort",
@@ -716,7 +717,7 @@ BAD_STORE_PORT = f"kindStoreHostPort is 'http' ({IN_FILE}), not a port from 1024
             (),
             "FAIL",
             "kindHostPort could not be read",
-            "pulumi config set kindHostPort 8080 --stack dev",
+            "servebox up dev --set kindHostPort=8080",
         ),
     ],
 )
@@ -744,7 +745,7 @@ def test_host_port(
                 "host ports",
                 "FAIL",
                 "kindHostPort and kindStoreHostPort are both 9000; they must differ",
-                "pulumi config set kindStoreHostPort 9001 --stack dev",
+                "servebox up dev --set kindStoreHostPort=9001",
             ),
         ),
         (
@@ -753,7 +754,7 @@ def test_host_port(
                 "host ports",
                 "FAIL",
                 "kindHostPort and kindStoreHostPort are both 65535; they must differ",
-                "pulumi config set kindStoreHostPort 65534 --stack dev",
+                "servebox up dev --set kindStoreHostPort=65534",
             ),
         ),
         # An unreadable side already FAILs on its own line; no second FAIL about it.
@@ -907,7 +908,21 @@ def test_run_never_uses_a_shell_and_reports_timeouts(monkeypatch: pytest.MonkeyP
 
 
 def run_main(argv: list[str], gathered: pf.HostFacts) -> int:
-    return pf.main(argv, gather=lambda stack: dataclasses.replace(gathered, stack=stack), is_free=always_free)
+    with tempfile.TemporaryDirectory() as stacks_dir:
+        stack = argv[argv.index("--stack") + 1] if "--stack" in argv else pf.DEFAULT_STACK
+        (Path(stacks_dir) / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+        return pf.main(argv, gather=lambda stack: dataclasses.replace(gathered, stack=stack), is_free=always_free,
+                       stacks_dir=Path(stacks_dir))
+
+
+def test_a_stack_without_a_stack_file_is_refused_with_the_stacks_that_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    def never(stack: str) -> pf.HostFacts:
+        raise AssertionError("nothing is gathered for an unknown stack")
+
+    assert pf.main(["--stack", "foo"], gather=never) == 2
+    out = capsys.readouterr().out
+    assert "  FAIL  stack  no stack 'foo': there is no stacks/Pulumi.foo.yaml; the stacks here are aws, existing, gcp, kind" in out
+    assert "fix: use one of them, or make it: cp stacks/Pulumi.kind.yaml stacks/Pulumi.foo.yaml" in out
 
 
 def test_main_exits_0_when_nothing_fails(capsys: pytest.CaptureFixture[str]) -> None:
@@ -973,8 +988,8 @@ def test_a_gcp_stack_without_credentials_or_project_fails_with_the_fixes() -> No
     assert credentials.message.startswith("no credentials where the Google provider looks")
     assert (project.status, project.hint) == (
         "FAIL",
-        "add `gcp:project: <project-id>` under `config:` in stacks/Pulumi.gcp.yaml "
-        "(or, once the stack exists: pulumi config set gcp:project <project-id> --stack gcp)",
+        "servebox up gcp --set gcp:project=<project-id>   (or add the line `  gcp:project: <project-id>` "
+        "under `config:` in stacks/Pulumi.gcp.yaml)",
     )
 
 
@@ -1038,8 +1053,8 @@ def test_an_aws_stack_is_checked_for_pulumi_credentials_and_region_only() -> Non
     checks = pf.run_checks(facts)
     assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("AWS credentials", "FAIL"), ("aws:region", "FAIL")]
     assert checks[2].hint == (
-        "add `aws:region: us-east-1` under `config:` in stacks/Pulumi.aws.yaml "
-        "(or, once the stack exists: pulumi config set aws:region us-east-1 --stack aws)"
+        "servebox up aws --set aws:region=us-east-1   (or add the line `  aws:region: us-east-1` "
+        "under `config:` in stacks/Pulumi.aws.yaml)"
     )
 
 
