@@ -1139,6 +1139,24 @@ def _kubeconfig(read: _Reader, secret_keys: frozenset[str]) -> tuple[dict, str] 
     return document, context
 
 
+def kubeconfig_problems(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+    """(the context it names, every problem) of an existing stack's kubeconfigPath, kubeContext and
+    kubeconfig, exactly as the program reports them: for preflight, before any Pulumi runs."""
+    read = _Reader(raw, config_schema())
+    access = _kubeconfig(read, secret_keys)
+    if access is None:
+        return "", read.problems
+    document, context = access
+    try:
+        kubeconfig.cluster_entry(document, context)
+    except kubeconfig.KubeconfigError as error:
+        read.problems.append(
+            f"kubeContext: got {context!r}, but {error}; allowed: a context whose cluster has a server. "
+            "Fix: kubectl config view --minify (then pulumi config set kubeContext <context>)"
+        )
+    return context, read.problems
+
+
 def _existing_settings(
     read: _Reader,
     provider_config: Mapping[str, Any],

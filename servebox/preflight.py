@@ -158,6 +158,8 @@ class HostFacts:
     """The stack's target, from its config file (default kind)."""
     serving: str = "kserve"
     """The stack's serving stack, from its config file (default kserve): what images it pulls."""
+    kubeconfig: tuple[str, tuple[str, ...]] | None = None
+    """existing: (the context named, the program's problems with the kubeconfig keys); None: not read."""
     gcp: GcpFacts | None = None
     """What a gcp stack needs from the machine; None on other targets."""
     aws: AwsFacts | None = None
@@ -680,9 +682,9 @@ def run_checks(facts: HostFacts, is_free: Callable[[int], bool] = port_is_free) 
     """Every check the stack's target needs, in the order a user fixes things."""
     tools = facts.tools
     if facts.target == config.Target.EXISTING.value:
-        # The cluster is the user's; its kubeconfig, context and store fit are checked by the program
-        # itself before anything is created (components/config.py), with the same exact messages.
-        return [check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch)]
+        # The cluster is the user's: its kubeconfig and context, with the program's own messages
+        # (components/config.py); the store's fit is the program's to check, at up.
+        return [check_tool("pulumi", tools.get("pulumi"), facts.host_os, facts.host_arch), *check_kubeconfig(facts)]
     if facts.target == config.Target.AWS.value:
         aws = facts.aws or AwsFacts()
         return [
@@ -915,6 +917,7 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
             hostname=hostname,
             tools={"pulumi": _tool("pulumi", run)},
             target=target,
+            kubeconfig=existing_kubeconfig(stack_settings(stack, STACKS_DIR)),
         )
     if target in (config.Target.GCP.value, config.Target.AWS.value):
         settings, home = stack_settings(stack, STACKS_DIR), Path.home()
@@ -993,6 +996,33 @@ def render(checks: Sequence[Check], stack: str) -> str:
     else:
         lines.append(f"Ready for pulumi up ({warnings}).")
     return "\n".join(lines)
+
+
+def existing_kubeconfig(settings: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The program's verdict on an existing stack's kubeconfig keys, from the stack file (and --set).
+    A `kubeconfig` held as a secret (`secure:`) cannot be read here: the program checks it at up."""
+    prefix = f"{config.project_name()}:"
+    raw = {key[len(prefix) :]: value for key, value in settings.items() if key.startswith(prefix)}
+    raw = {key: raw[key] for key in ("kubeconfigPath", "kubeContext", "kubeconfig") if key in raw}
+    secret = isinstance(raw.get("kubeconfig"), dict)
+    if secret:
+        return "(a secret kubeconfig: checked by the program at up)", ()
+    context, problems = config.kubeconfig_problems({key: str(value) for key, value in raw.items()})
+    return context, tuple(problems)
+
+
+def check_kubeconfig(facts: HostFacts) -> list[Check]:
+    """One OK for a kubeconfig and context the program will accept, else a FAIL per problem."""
+    if facts.kubeconfig is None:
+        return [Check("kubeconfig", WARN, "not checked")]
+    context, problems = facts.kubeconfig
+    if not problems:
+        return [Check("kubeconfig", OK, f"context {context}" if not context.startswith("(") else context)]
+    checks = []
+    for problem in problems:
+        message, _, fix = problem.partition(" Fix: ")
+        checks.append(Check(message.split(":", 1)[0], FAIL, message.split(":", 1)[1].strip(), fix))
+    return checks
 
 
 def check_stack_file(stack: str, stacks_dir: Path) -> Check | None:

@@ -1109,7 +1109,7 @@ def test_the_stacks_serving_is_read_from_its_config_file(tmp_path: Path) -> None
 # --- existing clusters -------------------------------------------------------------------------------
 
 
-def test_an_existing_stack_needs_only_the_pulumi_cli_here() -> None:
+def test_an_existing_stack_needs_the_pulumi_cli_and_its_kubeconfig_here() -> None:
     facts = pf.HostFacts(
         stack="existing",
         host_os="darwin",
@@ -1117,10 +1117,37 @@ def test_an_existing_stack_needs_only_the_pulumi_cli_here() -> None:
         hostname="laptop",
         tools={"pulumi": pf.ToolRun(None, "")},
         target="existing",
+        kubeconfig=("lab", ()),
     )
     checks = pf.run_checks(facts)
-    assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "FAIL")]
+    assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "FAIL"), ("kubeconfig", "OK")]
 
 
 def test_the_shipped_existing_stack_is_an_existing_stack() -> None:
     assert pf.stack_target("existing") == "existing"
+
+
+def test_an_existing_stack_gets_its_kubeconfig_and_context_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1'}}]\n"
+        "contexts: [{name: lab, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\n"
+    )
+    good = pf.existing_kubeconfig({"servebox:kubeconfigPath": str(kubeconfig), "servebox:kubeContext": "lab"})
+    assert good == ("lab", ())
+    assert pf.check_kubeconfig(facts(target="existing", kubeconfig=good)) == [pf.Check("kubeconfig", "OK", "context lab")]
+    bad = pf.existing_kubeconfig({"servebox:kubeconfigPath": str(kubeconfig), "servebox:kubeContext": "prod"})
+    assert pf.check_kubeconfig(facts(target="existing", kubeconfig=bad)) == [
+        pf.Check(
+            "kubeContext",
+            "FAIL",
+            "got 'prod', but the kubeconfig (kubeconfigPath) has no such context; allowed: one of its contexts (lab).",
+            "pulumi config set kubeContext lab",
+        )
+    ]
+    missing = pf.existing_kubeconfig({"servebox:kubeconfigPath": str(tmp_path / "nope"), "servebox:kubeContext": "lab"})
+    (check,) = pf.check_kubeconfig(facts(target="existing", kubeconfig=missing))
+    assert (check.name, check.status) == ("kubeconfigPath", "FAIL") and "there is no file at" in check.message
+    assert pf.existing_kubeconfig({"servebox:kubeconfig": {"secure": "v1:abc"}})[1] == ()
+    checks = pf.run_checks(facts(target="existing", kubeconfig=bad))
+    assert [c.name for c in checks] == ["pulumi CLI", "kubeContext"]
