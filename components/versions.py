@@ -61,6 +61,16 @@ KUBERNETES_VERSION = "1.33.12"
 # kind v0.32.0 release notes: node images are published per kind release and must be pulled by
 # digest; use a kind CLI at least as new as the release that built them.
 KIND_MIN_CLI_VERSION = "0.32.0"
+# What `servebox up` fetches when kind is missing or too old: that release's binary, checked against
+# the `.sha256sum` file published beside it (https://github.com/kubernetes-sigs/kind/releases).
+KIND_CLI_VERSION = KIND_MIN_CLI_VERSION
+
+# --- Pulumi CLI --------------------------------------------------------------------------------
+# What `servebox up` fetches when the CLI is missing or older than servebox needs (servebox/stacks.py
+# MINIMUM_CLI): the release of the pinned SDK (requirements.txt pulumi==, so the Automation API talks
+# to its own CLI), as goreleaser names it (pulumi/pulumi .goreleaser.yml: archive
+# pulumi-v<version>-<os>-<x64|arm64>.tar.gz wrapped in pulumi/, checksums pulumi-<version>-checksums.txt).
+PULUMI_CLI_VERSION = "3.272.0"
 KIND_NODE = Image(
     "kindest/node",
     f"v{KUBERNETES_VERSION}",

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(up)
     up.add_argument("--ttl-hours", type=_positive(float, "hours"), help="tag the stack to expire (servebox reap) after this many hours")
     up.add_argument("--skip-preflight", action="store_true", help="do not check the machine first")
+    up.add_argument("--no-fetch", action="store_true",
+                    help="do not fetch a missing or too old Pulumi CLI or kind into .servebox/bin (print how to install them)")
 
     down = sub.add_parser("down", help="destroy a stack and remove it (its file in stacks/ stays)")
     down.add_argument("stack", nargs="?", default=DEFAULT_STACK)
@@ -154,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts: Interrupts) -> int:
+    from servebox import toolfetch
+
+    toolfetch.activate()  # the Pulumi CLI and kind an earlier `servebox up` fetched, first on PATH
     if args.command in PASS_THROUGH and any(arg in ("-h", "--help") for arg in rest):
         module = importlib.import_module(f"servebox.{args.command}")
         print(f"usage: servebox {args.command} [STACK] [OPTIONS]: STACK (default {DEFAULT_STACK}) gives the endpoint; "
@@ -190,16 +195,24 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command in ("predict", "smoke"):
         _refuse_url_options(args.command, rest)
     if args.command == "up" and not args.skip_preflight:
-        from servebox import preflight, project
+        from servebox import preflight, project, toolfetch
 
         work_dir = project.work_dir(args.stack, project.work_root(os.environ, project.REPO))
         if (work_dir / "Pulumi.yaml").is_file():
             # A stack made by ephemeral or workshop keeps its config in its own work directory.
             preflight.STACKS_DIR = work_dir / "stacks"
-        # Preflight first, the CLI among its checks: one round reports everything missing. Its
-        # report goes to stderr with the progress: stdout carries the outputs only.
+        # Preflight first, the CLI among its checks: one round reports everything missing, after
+        # the tools a first run lacks were fetched where they can be. Its report goes to stderr
+        # with the progress: stdout carries the outputs only.
         with contextlib.redirect_stdout(sys.stderr):
             given = [f"--set={key}={value}" for key, value in settings.items()]
+            if not args.no_fetch:
+                preflight.OVERRIDES.clear()
+                preflight.OVERRIDES.update(settings)
+                target = preflight.stack_target(args.stack, preflight.STACKS_DIR)
+                toolfetch.ensure(["pulumi", "kind"] if target == "kind" else ["pulumi"],
+                                 lambda tool: not preflight.tool_is_usable(tool))
+                toolfetch.activate()
             checked = preflight.main(["--stack", args.stack, *given]) == 0
         if not checked:
             raise ServeboxError(f"preflight found problems: fix the FAIL lines above, then run servebox up {args.stack} again")

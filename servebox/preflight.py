@@ -57,6 +57,8 @@ except ImportError as exc:  # a Python without the project's packages (pulumi, P
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 GIB = 2**30
 STACKS_DIR = REPO / "stacks"  # Pulumi.yaml: stackConfigDir: stacks
+MINIMUM_PULUMI_CLI = "3.211.0"
+"""servebox/stacks.py MINIMUM_CLI: the oldest CLI whose file backend keeps stack tags."""
 OVERRIDES: dict[str, str] = {}
 """This run's `--set KEY=VALUE` values (servebox up passes its own): they go on the stack before up,
 so the checks judge them over the stack file's."""
@@ -870,6 +872,17 @@ def _run(argv: Sequence[str], timeout: int = COMMAND_TIMEOUT) -> tuple[int, str,
 
 
 Runner = Callable[[Sequence[str]], tuple[int, str, str]]
+
+
+def tool_is_usable(name: str, run: Runner = _run) -> bool:
+    """Whether `name` (pulumi, kind) is on PATH at a version servebox accepts; else `servebox up`
+    fetches the pinned release (servebox/toolfetch.py)."""
+    found = _tool(name, run)
+    if found.path is None or found.error:
+        return False
+    version = parse_version(found.output)
+    minimum = parse_version(versions.KIND_MIN_CLI_VERSION if name == "kind" else MINIMUM_PULUMI_CLI)
+    return version is not None and minimum is not None and version >= minimum
 
 
 def _tool(name: str, run: Runner) -> ToolRun:

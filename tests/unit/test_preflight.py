@@ -1151,3 +1151,21 @@ def test_an_existing_stack_gets_its_kubeconfig_and_context_checked(tmp_path: Pat
     assert pf.existing_kubeconfig({"servebox:kubeconfig": {"secure": "v1:abc"}})[1] == ()
     checks = pf.run_checks(facts(target="existing", kubeconfig=bad))
     assert [c.name for c in checks] == ["pulumi CLI", "kubeContext"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "output", "usable"),
+    [
+        ("pulumi", "v3.272.0", True),
+        ("pulumi", "v3.211.0", True),
+        ("pulumi", "v3.210.1", False),
+        ("kind", "kind v0.32.0 go1.24.2 linux/amd64", True),
+        ("kind", "kind v0.31.0 go1.24.2 linux/amd64", False),
+        ("kind", "kind v0.32.0-alpha go1.24.2 linux/amd64", False),
+    ],
+)
+def test_a_tool_is_fetched_when_missing_or_too_old(tool: str, output: str, usable: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pf.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert pf.tool_is_usable(tool, run=lambda argv: (0, output, "")) is usable
+    monkeypatch.setattr(pf.shutil, "which", lambda name: None)
+    assert pf.tool_is_usable(tool, run=lambda argv: (0, output, "")) is False
