@@ -13,20 +13,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from components.cluster import aws, gcp
 from components.config import Target, project_name
 from servebox import preflight
 
-VM_RESOURCES = {Target.GCP.value: gcp.VM_RESOURCE, Target.AWS.value: aws.INSTANCE_RESOURCE}
+
+def _vm_resource(target: str) -> tuple[str, str, str] | None:
+    """(parent type, type, name) of a VM target's VM; its cluster module (and cloud SDK) only then."""
+    if target == Target.GCP.value:
+        from components.cluster import gcp
+
+        return gcp.VM_RESOURCE
+    if target == Target.AWS.value:
+        from components.cluster import aws
+
+        return aws.INSTANCE_RESOURCE
+    return None
 
 
 def refresh_targets(stack: str, stacks_dir: Path | None = None) -> list[str]:
     """The URNs to refresh on `stack` (its config in stacks_dir, default the repository's stacks/)."""
-    target = preflight.stack_target(stack, stacks_dir or preflight.STACKS_DIR)
-    if target not in VM_RESOURCES:
+    vm = _vm_resource(preflight.stack_target(stack, stacks_dir or preflight.STACKS_DIR))
+    if vm is None:
         return []
     name = preflight.stack_name(stack)
-    parent, type_, resource = VM_RESOURCES[target]
+    parent, type_, resource = vm
     return [f"urn:pulumi:{name}::{project_name()}::{parent}${type_}::{resource}"]
 
 

@@ -1,28 +1,31 @@
-"""Where Kubernetes runs: every target yields the same `Cluster` contract (see base.py)."""
+"""Where Kubernetes runs: every target yields the same `Cluster` contract (see base.py).
+
+A cloud's SDK (pulumi_gcp, pulumi_aws) is imported only on that cloud's path: a stack's venv holds
+only the provider packages its target uses (scripts/venv.sh), since the engine installs a plugin for
+every one it finds there (tests/ENGINE.md).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pulumi
-import pulumi_aws
-import pulumi_gcp
 
 from components import host
-from components.cluster.aws import AwsVmCluster, AwsVmClusterArgs
 from components.cluster.base import Cluster, IngressExposure
 from components.cluster.existing import ExistingCluster, ExistingClusterArgs
-from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
 from components.cluster.kind import KindCluster, KindClusterArgs
 from components.config import Settings, StoreKind, Target
 from components.naming import aws_tags, cloud_labels, gcp_service_account_id, kind_cluster_name, vm_name
 
+if TYPE_CHECKING:
+    import pulumi_aws
+    import pulumi_gcp
+
 __all__ = [
-    "AwsVmCluster",
-    "AwsVmClusterArgs",
     "Cluster",
     "ExistingCluster",
     "ExistingClusterArgs",
-    "GcpVmCluster",
-    "GcpVmClusterArgs",
     "IngressExposure",
     "KindCluster",
     "KindClusterArgs",
@@ -36,6 +39,8 @@ __all__ = [
 def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
     """The one Google provider of a stack on Google Cloud: its project, region (and a VM's zone), and
     the stack's labels on every resource that takes labels."""
+    import pulumi_gcp
+
     if settings.gcp is not None:
         project, region, zone = settings.gcp.project, settings.gcp.region, settings.gcp.zone
     else:
@@ -48,6 +53,8 @@ def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
 
 def aws_provider(settings: Settings) -> pulumi_aws.Provider:
     """The one AWS provider of a stack on AWS: its region, and the stack's tags on every resource."""
+    import pulumi_aws
+
     region = settings.aws.region if settings.aws is not None else settings.existing.aws_region  # type: ignore[union-attr]
     return pulumi_aws.Provider(
         "aws",
@@ -78,6 +85,8 @@ def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = N
             ),
         )
     if settings.target is Target.GCP:
+        from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
+
         assert settings.gcp is not None and settings.vm is not None and cloud is not None
         base = vm_name(settings.project, settings.stack)
         return GcpVmCluster(
@@ -95,6 +104,8 @@ def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = N
             opts=pulumi.ResourceOptions(providers=[cloud]),
         )
     if settings.target is Target.AWS:
+        from components.cluster.aws import AwsVmCluster, AwsVmClusterArgs
+
         assert settings.aws is not None and settings.vm is not None and cloud is not None
         base = vm_name(settings.project, settings.stack)
         return AwsVmCluster(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.base import EksOidcProvider, GkeWorkloadIdentity, IngressExposure
@@ -75,6 +74,8 @@ class ExistingCluster(pulumi.ComponentResource):
         if args.gke_workload_pool:
             self.workload_identity = GkeWorkloadIdentity(pool=args.gke_workload_pool)
         elif args.eks_cluster:
+            import pulumi_aws as aws  # only on EKS with an S3 store: the venv holds pulumi-aws then
+
             invoke = pulumi.InvokeOptions(parent=self)
             eks = aws.eks.get_cluster_output(name=args.eks_cluster, opts=invoke)
             issuer_url = eks.identities.apply(lambda identities: identities[0].oidcs[0].issuer)

@@ -17,19 +17,14 @@ from components.naming import (
     s3_bucket_prefix,
 )
 from components.storage.base import ModelStore, PredictorCredentials, StoredObject
-from components.storage.gcs import GcsStore, GcsStoreArgs, WorkloadIdentityReader
 from components.storage.minio import MinioLoadBalancer, MinioStore, MinioStoreArgs
-from components.storage.s3 import IrsaReader, S3Store, S3StoreArgs
 
+# gcs.py and s3.py import their cloud's SDK: they are imported on their own path only.
 __all__ = [
-    "GcsStore",
-    "GcsStoreArgs",
     "MinioStore",
     "MinioStoreArgs",
     "ModelStore",
     "PredictorCredentials",
-    "S3Store",
-    "S3StoreArgs",
     "StoredObject",
     "create_store",
 ]
@@ -50,6 +45,8 @@ def create_store(
         )
     vm_cluster = cast(VmCluster, cluster)  # on the VM targets below, the cluster is a VM
     if settings.target is Target.GCP:
+        from components.storage.gcs import GcsStore, GcsStoreArgs
+
         assert settings.gcp is not None
         return GcsStore(
             "store",
@@ -62,6 +59,8 @@ def create_store(
             opts=pulumi.ResourceOptions(providers=[cloud_provider] if cloud_provider else None),
         )
     if settings.target is Target.AWS:
+        from components.storage.s3 import S3Store, S3StoreArgs
+
         return S3Store(
             "store",
             S3StoreArgs(
@@ -82,6 +81,8 @@ def _existing_store(
     predictors = settings.predictor_service_accounts
     identity = cluster.workload_identity
     if settings.store is StoreKind.GCS:
+        from components.storage.gcs import GcsStore, GcsStoreArgs, WorkloadIdentityReader
+
         assert isinstance(identity, GkeWorkloadIdentity) and existing.gcp_project and existing.gcp_region
         return GcsStore(
             "store",
@@ -96,6 +97,8 @@ def _existing_store(
             opts=on_cloud,
         )
     if settings.store is StoreKind.S3:
+        from components.storage.s3 import IrsaReader, S3Store, S3StoreArgs
+
         assert isinstance(identity, EksOidcProvider) and existing.aws_region
         return S3Store(
             "store",
