@@ -19,6 +19,7 @@ esac
 VENV="$REPO/.venv" # destroy runs the program, which needs the venv
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements.txt 13 || die "could not prepare .venv (see above)"
+# shellcheck disable=SC2046 # lock file names, one a line, none with a space
+ensure_venv 13 $(stack_locks "$@") || die "could not prepare .venv (see above)"
 
 exec "$VENV/bin/servebox" down "$@"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements-dev.txt 12
+ensure_venv 12 requirements-dev.txt
 
 # Debian packages some tests run: cloud-init validates the VMs' user-data (tests/unit/test_cloud_init.py),
 # chromium opens the workshop roster page (tests/cli/test_roster_page.py). Installed where apt-get

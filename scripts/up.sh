@@ -21,6 +21,7 @@ esac
 VENV="$REPO/.venv" # Pulumi.yaml's runtime uses the same venv
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
-ensure_venv requirements.txt 13 || die "could not prepare .venv (see above); fix that and run scripts/up.sh again"
+# shellcheck disable=SC2046 # lock file names, one a line, none with a space
+ensure_venv 13 $(stack_locks "$@") || die "could not prepare .venv (see above); fix that and run scripts/up.sh again"
 
 exec "$VENV/bin/servebox" up "$@"

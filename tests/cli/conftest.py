@@ -198,18 +198,27 @@ def repo(fake: Fake, tmp_path: Path) -> Path:
     copy = tmp_path / "repo"
     for part in ("scripts", "components", "stacks", "manifests", "servebox"):
         shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("Pulumi.yaml", "__main__.py", "requirements.txt", "pyproject.toml"):
+    for part in ("Pulumi.yaml", "__main__.py", "requirements.txt", "requirements-gcp.txt", "requirements-aws.txt", "pyproject.toml"):
         shutil.copy(REPO / part, copy / part)
     venv_bin = copy / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    # This interpreter and its packages, through wrappers (a symlink would lose the venv); the
-    # stamps say the lock and the project are installed, so scripts/venv.sh installs nothing.
-    (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    # This interpreter and its packages, through wrappers (a symlink would lose the venv). Its pip
+    # is never run: scripts/venv.sh's installs are recorded in pip.log instead, so that no test
+    # changes the packages of the venv running the tests; the stamps say the kind lock and the
+    # project are installed.
+    (venv_bin / "python").write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "$*" >> "{copy}/pip.log"; exit 0; fi\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
     (venv_bin / "servebox").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m servebox "$@"\n')
     for script in venv_bin.iterdir():
         script.chmod(0o755)
-    for lock, stamp in (("requirements.txt", ".requirements.sha256"), ("pyproject.toml", ".project.sha256")):
-        (copy / ".venv" / stamp).write_text(hashlib.sha256((copy / lock).read_bytes()).hexdigest() + "\n")
+    for stamp, files in ((".locks.sha256", ["requirements.txt"]), (".project.sha256", ["pyproject.toml"])):
+        digest = hashlib.sha256()
+        for name in files:  # scripts/venv.sh _sha256_of: each file's name, a NUL, its bytes
+            digest.update(name.encode() + b"\0" + (copy / name).read_bytes())
+        (copy / ".venv" / stamp).write_text(digest.hexdigest() + "\n")
     fake.env.update(CLOUD_ENV, PYTHONPATH=str(copy))
     fake.root = fake.root  # the fake's state and record stay in tmp_path
     return copy

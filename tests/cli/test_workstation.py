@@ -52,6 +52,12 @@ def test_scripts_up_sh_makes_the_venv_and_calls_servebox_up(fake: Fake, repo: Pa
     assert fake.verbs("gcp") == ["stack select", "stack tag ls", "stack tag set", "stack export", "refresh", "stack history",
                                  "up", "stack output", "stack output", "stack history"]
     assert "servebox preflight for stack gcp" in done.stderr and json.loads(done.stdout)["target"] == "kind"
+    # A gcp stack's venv: the kind locks were installed (the stamp), the Google provider's is added,
+    # and the AWS provider removed.
+    assert (repo / "pip.log").read_text().splitlines() == [
+        "-m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-gcp.txt",
+        "-m pip uninstall --quiet --disable-pip-version-check -y pulumi-aws",
+    ]
 
 
 def test_up_with_set_and_a_ttl_writes_config_and_the_expiry_tag(fake: Fake, repo: Path) -> None:

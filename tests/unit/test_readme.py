@@ -65,4 +65,4 @@ def test_the_github_actions_example_runs_servebox_ephemeral_with_the_pinned_tool
     run = next(step for step in steps if step.get("id") == "servebox")["run"]
     assert ".venv/bin/servebox ephemeral " in run and "--summary servebox-summary.json" in run
     venv = next(step["run"] for step in steps if step.get("name", "").startswith("The venv"))
-    assert "ensure_venv requirements.txt 13" in venv
+    assert "ensure_venv 13 requirements.txt" in venv
