@@ -118,3 +118,16 @@ def test_a_kind_venv_drops_the_cloud_providers_the_tests_installed(tmp_path: Pat
     gcp = _ensure(project, "requirements.txt", "requirements-gcp.txt")
     assert gcp[0].endswith("-r requirements.txt -r requirements-gcp.txt")
     assert gcp[1] == "-m pip uninstall --quiet --disable-pip-version-check -y pulumi-aws"
+
+
+def _requirements(name: str) -> list[str]:
+    lines = [line.split("#", 1)[0].strip() for line in (REPO / name).read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("-")]
+
+
+def test_the_package_declares_the_runtime_ranges() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == _requirements("requirements.in")
+    assert project["optional-dependencies"] == {"gcp": _requirements("requirements-gcp.in"), "aws": _requirements("requirements-aws.in")}
