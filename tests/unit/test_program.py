@@ -1,7 +1,7 @@
 """The whole program under mocks: which resources exist, their parents, install order, providers,
 secrets and outputs, for Knative mode (the default) and Standard mode.
 
-A mock run cannot prove that Helm, the charts or the API server accept any of it; see README "Tests".
+A mock run cannot prove that Helm, the charts or the API server accept any of it; see docs/tests.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The README stays true: its configuration and outputs tables name exactly what the program has,
-with Pulumi.yaml's defaults, and its test command is the one CI runs."""
+"""The README and docs/configuration.md stay true: the configuration and outputs tables name exactly
+what the program has, with Pulumi.yaml's defaults, the exit-code table is the commands' own, and the
+README's test command is the one CI runs. (tests/unit/test_docs.py checks every name the docs use.)"""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from components.config import config_schema
 from tests.harness import REPO
 
 README = (REPO / "README.md").read_text()
+CONFIGURATION = (REPO / "docs" / "configuration.md").read_text()
 
 
 def _table(heading: str) -> dict[str, str]:
-    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    section = CONFIGURATION.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([^`]+)` \| (.*?) \|", section, flags=re.MULTILINE)
     return dict(rows)
 
@@ -42,7 +44,7 @@ def test_quickstart_commands_are_the_scripts_ci_and_users_run():
 def test_exit_code_table_is_the_commands_own():
     from servebox.outcomes import MEANINGS, Outcome
 
-    section = README.split("### CI: `servebox ephemeral`\n", 1)[1].split("\n### ", 1)[0]
+    section = README.split("## The `servebox` command\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\d+) \| `([a-z_]+)` \| (.*?) \|$", section, flags=re.MULTILINE)
     assert [(int(code), label) for code, label, _ in rows] == [(o.code, o.label) for o in Outcome]
     for (_code, _label, meaning), outcome in zip(rows, Outcome, strict=True):

@@ -26,9 +26,9 @@ README = (engine.REPO / "README.md").read_text()
 # the tests give it a home whose ~/.kube/config has that context (the user names their own).
 FIRST_RUN = {
     "kind": ({}, "scripts/up.sh          # stack \"kind\""),
-    "gcp": ({"gcp:project": FAKE_GCP_PROJECT}, "echo '  gcp:project: P' >> stacks/Pulumi.gcp.yaml"),
-    "aws": ({"aws:region": "us-east-1"}, "echo '  aws:region: us-east-1' >> stacks/Pulumi.aws.yaml"),
-    "existing": ({}, "name its context in `stacks/Pulumi.existing.yaml`"),
+    "gcp": ({"gcp:project": FAKE_GCP_PROJECT}, "scripts/up.sh gcp --set gcp:project=P"),
+    "aws": ({"aws:region": "us-east-1"}, "scripts/up.sh aws --set aws:region=us-east-1"),
+    "existing": ({}, "`stacks/Pulumi.existing.yaml` (`kubeconfigPath`, `kubeContext`)"),
 }
 
 # A valid value other than the default for every key that belongs to some targets or serving stacks.
