@@ -131,3 +131,16 @@ def test_the_package_declares_the_runtime_ranges() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["dependencies"] == _requirements("requirements.in")
     assert project["optional-dependencies"] == {"gcp": _requirements("requirements-gcp.in"), "aws": _requirements("requirements-aws.in")}
+
+
+def test_the_install_benchmark_reports_only_the_targets_plugins(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    import json
+
+    import bench_install
+
+    assert bench_install.main(["--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [p.split()[0] for p in rows["kind"]["after"]["plugins"]] == ["command", "kubernetes", "minio", "random", "tls"]
+    assert "gcp" in " ".join(rows["gcp"]["after"]["plugins"]) and "aws" not in " ".join(rows["gcp"]["after"]["plugins"])
+    assert rows["kind"]["after"]["not_measured"] == [] and rows["kind"]["after"]["size_mb"] > 100
