@@ -146,6 +146,9 @@ def fake(tmp_path: Path) -> Fake:
         "FAKE_PULUMI_LOG": str(tmp_path / "calls.jsonl"),
         "PYTHONPATH": str(REPO),
         "TERM": "dumb",
+        # Where `servebox up` would fetch a missing CLI or kind from: a closed port here, so that no
+        # test ever reaches the internet (tests/cli/test_toolfetch.py serves real releases locally).
+        "SERVEBOX_RELEASE_MIRROR": "http://127.0.0.1:9",
     }
     (tmp_path / "state").mkdir()
     fake = Fake(tmp_path, env)

@@ -177,6 +177,12 @@ def test_up_without_cli_kind_or_docker_names_them_all_in_one_round(fake: Fake, r
     fails = [line.split()[1] for line in done.stderr.splitlines() if line.strip().startswith("FAIL")]
     assert {"pulumi", "docker", "kind"} <= set(fails), done.stderr
     assert "the pulumi CLI is not on PATH" not in done.stderr  # preflight spoke first, and for all of them
+    for tool in ("pulumi", "kind"):  # the fetch was tried (the mirror is a closed port here), then the manual line
+        assert f"==> Could not fetch {tool}: could not download http://127.0.0.1:9/" in done.stderr
+    if sys.platform == "linux":  # the manual install lines are per OS
+        assert "fix: curl -fsSL https://get.pulumi.com | sh" in done.stderr
+        assert "fix: curl -Lo ./kind https://kind.sigs.k8s.io/dl/v0.32.0/kind-linux-" in done.stderr
+        assert "install Docker Engine: https://docs.docker.com/engine/install/" in done.stderr
     assert "servebox up: error: preflight found problems" in done.stderr
     assert fake.calls() == []  # no CLI was asked anything
 
