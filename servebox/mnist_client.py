@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from servebox import training as train_mnist
+from components import training as train_mnist
+from components.model.digits import Sample as Sample  # re-exported: the client's public names
+from components.model.digits import load_samples as load_samples
+from components.model.digits import v2_request as v2_request
 
 PROTOCOLS = ("v2", "v1")
 DEFAULT_MODEL_NAME = "mnist"
@@ -61,31 +64,6 @@ class Endpoint:
     host_header: str | None = None
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One held-out MNIST digit: raw 0-255 pixels (row-major 28x28) and its true label."""
-
-    index: int
-    label: int
-    pixels: tuple[int, ...]
-
-    def inputs(self, input_scale: float = train_mnist.INPUT_SCALE) -> list[float]:
-        """The 784 values the model expects: pixels times the training input scale."""
-        return [value * input_scale for value in self.pixels]
-
-
-def load_samples(count: int, *, seed: int = train_mnist.DEFAULT_SEED) -> list[Sample]:
-    """The first `count` held-out digits of the bundled sample, split exactly as training does."""
-    images, labels = train_mnist.load_digits("bundled")
-    _, held_out_images, _, held_out_labels = train_mnist.split_digits(images, labels, seed=seed)
-    if not 1 <= count <= len(held_out_labels):
-        raise ValueError(f"count: got {count}; expected 1 to {len(held_out_labels)} (the held-out digits)")
-    return [
-        Sample(index=i, label=int(held_out_labels[i]), pixels=tuple(int(v) for v in held_out_images[i]))
-        for i in range(count)
-    ]
-
-
 def render_digit(pixels: Sequence[int]) -> str:
     """Draw a 28x28 digit as 14 text lines: each 2x2 pixel block becomes two shade characters."""
     side = 28
@@ -116,20 +94,6 @@ def v2_ready_url(infer_url: str) -> str:
     if not found:
         raise ValueError(f"not a V2 infer URL (no /infer): {infer_url}")
     return f"{base}/ready"
-
-
-def v2_request(rows: Sequence[Sequence[float]]) -> dict[str, Any]:
-    """An Open Inference Protocol request: one FP32 tensor shaped [n, 784], data row-major."""
-    return {
-        "inputs": [
-            {
-                "name": "input-0",
-                "shape": [len(rows), train_mnist.IMAGE_PIXELS],
-                "datatype": "FP32",
-                "data": [value for row in rows for value in row],
-            }
-        ]
-    }
 
 
 def v1_request(rows: Sequence[Sequence[float]]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The sample model artifact: built by servebox/training.py when missing or stale, else reused.
+"""The sample model artifact: built by components/training.py when missing or stale, else reused.
 
 The Pulumi program calls this, so a user never trains by hand. The artifact lives under
 build/model/ and is rebuilt only when its training inputs key (script, data source, seed, pinned
@@ -13,8 +13,8 @@ from typing import Any
 
 # The training code and the client live in the project's package, which both the program and the
 # users' tools import (the package never imports the program's components/model).
-from servebox import mnist_client
-from servebox import training as train_mnist
+from components.model import digits
+from components import training as train_mnist
 
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "model"
 
@@ -38,13 +38,13 @@ class Artifact:
 def ensure_sample_artifact(build_dir: Path = BUILD_DIR) -> Artifact:
     """Train into build_dir unless a current artifact is already there."""
     metrics = train_mnist.ensure_artifact(build_dir)
-    (sample,) = mnist_client.load_samples(1)
+    (sample,) = digits.load_samples(1)
     # Four decimals keep the pasted request short; the model reads 0-1 pixel values.
     row = [round(value, 4) for value in sample.inputs(metrics["input_scale"])]
     return Artifact(
         model_path=build_dir / train_mnist.MODEL_FILENAME,
         key=metrics["training_inputs_key"],
         accuracy=float(metrics["held_out_accuracy"]),
-        sample_request=mnist_client.v2_request([row]),
+        sample_request=digits.v2_request([row]),
         sample_label=sample.label,
     )
