@@ -934,10 +934,7 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
         )
     if target in (config.Target.GCP.value, config.Target.AWS.value):
         settings, home = stack_settings(stack, STACKS_DIR), Path.home()
-        if target == config.Target.GCP.value:
-            cloud = {"gcp": GcpFacts(*gcp_project(os.environ, settings), *gcp_credentials(os.environ, home, settings))}
-        else:
-            cloud = {"aws": AwsFacts(*aws_region(os.environ, settings), aws_credentials(os.environ, home, settings))}
+        on_gcp = target == config.Target.GCP.value
         return HostFacts(
             stack=stack,
             host_os=host_os,
@@ -945,7 +942,8 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
             hostname=hostname,
             tools={"pulumi": _tool("pulumi", run)},
             target=target,
-            **cloud,  # type: ignore[arg-type]
+            gcp=GcpFacts(*gcp_project(os.environ, settings), *gcp_credentials(os.environ, home, settings)) if on_gcp else None,
+            aws=None if on_gcp else AwsFacts(*aws_region(os.environ, settings), aws_credentials(os.environ, home, settings)),
         )
     tools = {name: _tool(name, run) for name in TOOLS}
     info, docker_error = _docker_info(tools["docker"], run)

@@ -30,35 +30,64 @@ class IngressExposure:
 
 
 class Cluster(Protocol):
-    """What a target gives the layers above it."""
+    """What a target gives the layers above it (read-only: a target may narrow each type, e.g. an
+    ingress address that is never None)."""
 
-    provider: k8s.Provider
-    """The one Kubernetes provider every platform and model resource uses."""
-    kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig; always a Pulumi secret."""
-    context: pulumi.Output[str]
-    """The kubeconfig context name, for `kubectl --context`."""
-    ingress_address: pulumi.Output[str] | None
-    """IP address (or DNS name) the ingress is reached at from where the user stands; None where the
-    platform reads it from the gateway Service's load-balancer status (exposure.address_from_status)."""
-    ingress_port: pulumi.Output[int]
-    """Port the ingress answers HTTP on at ingress_address."""
-    exposure: IngressExposure
-    """How the gateway Service must be exposed on this target."""
+    @property
+    def provider(self) -> k8s.Provider:
+        """The one Kubernetes provider every platform and model resource uses."""
+        ...
+
+    @property
+    def kubeconfig(self) -> pulumi.Output[str]:
+        """Admin kubeconfig; always a Pulumi secret."""
+        ...
+
+    @property
+    def context(self) -> pulumi.Output[str]:
+        """The kubeconfig context name, for `kubectl --context`."""
+        ...
+
+    @property
+    def ingress_address(self) -> pulumi.Output[str] | None:
+        """IP address (or DNS name) the ingress is reached at from where the user stands; None where the
+        platform reads it from the gateway Service's load-balancer status (exposure.address_from_status)."""
+        ...
+
+    @property
+    def ingress_port(self) -> pulumi.Output[int]:
+        """Port the ingress answers HTTP on at ingress_address."""
+        ...
+
+    @property
+    def exposure(self) -> IngressExposure:
+        """How the gateway Service must be exposed on this target."""
+        ...
 
 
 class VmCluster(Cluster, Protocol):
     """What a VM target (gcp, aws) gives on top: the node's cloud identity, SSH, and the TTL."""
 
-    node_identity: pulumi.Output[str]
-    """The cloud principal the node runs as (GCP: the VM's service account email); stores grant it
-    read access to the model bucket."""
-    ssh_private_key: pulumi.Output[str]
-    """Private half of the SSH key that opens the VM; always a secret."""
-    ssh_host_key: pulumi.Output[str]
-    """The VM's SSH host key as read at first contact, for a pinned known_hosts."""
-    expires_at: pulumi.Output[str | None]
-    """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
+    @property
+    def node_identity(self) -> pulumi.Output[str]:
+        """The cloud principal the node runs as (GCP: the VM's service account email); stores grant it
+        read access to the model bucket."""
+        ...
+
+    @property
+    def ssh_private_key(self) -> pulumi.Output[str]:
+        """Private half of the SSH key that opens the VM; always a secret."""
+        ...
+
+    @property
+    def ssh_host_key(self) -> pulumi.Output[str]:
+        """The VM's SSH host key as read at first contact, for a pinned known_hosts."""
+        ...
+
+    @property
+    def expires_at(self) -> pulumi.Output[str | None]:
+        """When the TTL ends the VM (ISO 8601, UTC), or None without a TTL."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -88,5 +117,7 @@ class EksOidcProvider:
 class ExistingCluster(Cluster, Protocol):
     """What an existing cluster gives on top: how its ServiceAccounts get a cloud identity."""
 
-    workload_identity: GkeWorkloadIdentity | EksOidcProvider | None
-    """GKE's Workload Identity or EKS's OIDC provider where the store reads keyless; else None."""
+    @property
+    def workload_identity(self) -> GkeWorkloadIdentity | EksOidcProvider | None:
+        """GKE's Workload Identity or EKS's OIDC provider where the store reads keyless; else None."""
+        ...

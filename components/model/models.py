@@ -11,6 +11,7 @@ resources keep the names they always had (`model-isvc`, ...); a model of the use
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestS
 from components.local import PROJECT_DIR
 from components.model import mnist
 from components.model.artifact import Artifact
-from components.model.served import ModelSpec, Served, ServingArgs, curl_command, serve
+from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, curl_command, serve
 from components.naming import component_type, standard_labels
 from components.outputs import MODEL_FIELDS
 from components.storage.base import ModelStore
@@ -97,12 +98,12 @@ class Models(pulumi.ComponentResource):
         for spec in args.own:
             own = serve(f"{name}-{spec.settings.name}", spec, shared, self)
             self.served[own.name] = own
-            self.curls[own.name] = own.endpoint.apply(lambda e, own=own: curl_command(e, own.name, own.protocol, None))
+            self.curls[own.name] = own.endpoint.apply(functools.partial(_own_curl, own.name, own.protocol))
         on_seldon = args.serving is Serving.SELDON
         self.outputs = pulumi.Output.all(
             **{
                 model_name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[model_name]).apply(
-                    lambda values, model=model: _model_outputs(model, values[0], values[1], values[2], on_seldon)
+                    functools.partial(_outputs_of, model, on_seldon)
                 )
                 for model_name, model in self.served.items()
             }
@@ -120,6 +121,16 @@ class Models(pulumi.ComponentResource):
             triggers=[sample.model_uri, json.dumps(sample.definition, sort_keys=True)],
             opts=kube.after(child, sample.resource, args.ingress_gateway),
         )
+
+
+def _own_curl(model_name: str, protocol: str, endpoint: Endpoint) -> str:
+    """The ready request of one of the user's models (its body read from request.json)."""
+    return curl_command(endpoint, model_name, protocol, None)
+
+
+def _outputs_of(model: Served, on_seldon: bool, values: list) -> dict:
+    """The `models` output entry of one model, from its (endpoint, model URI, curl)."""
+    return _model_outputs(model, values[0], values[1], values[2], on_seldon)
 
 
 def _model_outputs(model: Served, where, model_uri: str, curl: str, on_seldon: bool) -> dict:

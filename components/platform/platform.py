@@ -96,6 +96,9 @@ class Platform(pulumi.ComponentResource):
             if install.cert_manager
             else check("cert-manager")
         )
+        istio_crds: pulumi.Resource
+        istiod: pulumi.Resource
+        gateway: pulumi.Resource
         if install.istio:
             istio = Istio(f"{name}-istio", IstioArgs(args.exposure, args.timeout_seconds), child)
             istio_crds, istiod, gateway = istio.base, istio.istiod, istio.gateway

@@ -41,14 +41,22 @@ class PredictorCredentials:
 
 
 class ModelStore(Protocol):
-    """What the model layer needs of a store."""
+    """What the model layer needs of a store (read-only: a store may narrow each type)."""
 
-    bucket: pulumi.Output[str]
-    """The private bucket."""
-    predictor_credentials: PredictorCredentials | None
-    """Keys for the predictor, or None where it reads keyless."""
-    service_account_annotations: pulumi.Input[dict[str, str]] | None
-    """What makes the predictor's ServiceAccount the store's reader (Workload Identity, IRSA), or None."""
+    @property
+    def bucket(self) -> pulumi.Output[str]:
+        """The private bucket."""
+        ...
+
+    @property
+    def predictor_credentials(self) -> PredictorCredentials | None:
+        """Keys for the predictor, or None where it reads keyless."""
+        ...
+
+    @property
+    def service_account_annotations(self) -> pulumi.Input[dict[str, str]] | None:
+        """What makes the predictor's ServiceAccount the store's reader (Workload Identity, IRSA), or None."""
+        ...
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
         """Upload `local_path` as `key`; the tracked object and the URI of its directory."""
