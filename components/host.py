@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Plain-text "what is my IP" services run by cloud providers; the first that answers wins.
 PUBLIC_ADDRESS_SERVICES = ("https://checkip.amazonaws.com", "https://api.ipify.org")
@@ -22,7 +22,7 @@ class PublicAddressError(RuntimeError):
 
 def now() -> datetime:
     """The current time, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def public_ipv4() -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-
 TYPE_PREFIX = "servebox"
 PART_OF = "servebox"
 

@@ -64,9 +64,9 @@ from components.cluster import kind
 from components.cluster.base import IngressExposure
 from components.config import DeploymentMode, config_schema, cpu_millicores, memory_bytes, parse_settings, project_name
 from components.model import mnist
+from components.model import seldon as seldon_model
 from components.naming import component_type, sslip_domain
 from components.platform import cert_manager, istio, knative, kserve, seldon
-from components.model import seldon as seldon_model
 from components.storage import minio
 
 MODES = (DeploymentMode.KNATIVE, DeploymentMode.STANDARD)

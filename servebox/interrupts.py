@@ -20,13 +20,12 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Optional
 
 from pulumi.automation import PulumiCommand
-from semver import VersionInfo
 from pulumi.automation._cmd import CommandResult, OnOutput, _fixup_path, _parse_and_validate_pulumi_version
 from pulumi.automation._env import _SKIP_VERSION_CHECK_VAR
 from pulumi.automation.errors import create_command_error
+from semver import VersionInfo
 
 SIGNAL_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
@@ -120,8 +119,8 @@ class OwnedPulumiCommand(PulumiCommand):
         args: list[str],
         cwd: str,
         additional_env: Mapping[str, str],
-        on_output: Optional[OnOutput] = None,
-        on_error: Optional[OnOutput] = None,
+        on_output: OnOutput | None = None,
+        on_error: OnOutput | None = None,
     ) -> CommandResult:
         sep_index = args.index("--") if "--" in args else len(args)
         if "--non-interactive" not in args[:sep_index]:

@@ -253,10 +253,9 @@ def serve(
     Saves the object in its runtime's native format, adds it to the stack's `models`, runs `up` with
     the live view, and returns a handle with `url`, `predict(rows)` and `delete()`.
     """
+    from components.model import formats
     from servebox import workstation
     from servebox.interrupts import Interrupts
-
-    from components.model import formats
 
     console = console or Console(stderr=True)
     interrupts = Interrupts()

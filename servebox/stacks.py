@@ -15,7 +15,7 @@ import shutil
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,18 +91,18 @@ def parse_settings(pairs: Sequence[str], repo: Path = project.REPO) -> dict[str,
 
 def utc_now() -> datetime:
     """Now, in UTC (one place, so the reaper's --now and the tags agree on the format)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, to the second: what the `servebox:expires-at` tag holds."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:
     """An ISO 8601 time; a time without an offset is taken as UTC."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def visible_outputs(outputs: Mapping[str, auto.OutputValue]) -> dict[str, Any]:

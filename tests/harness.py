@@ -12,18 +12,17 @@ every such stand-in.
 
 from __future__ import annotations
 
-import json
 import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _sync_await
+from pulumi.runtime.mocks import MockMonitor, _sync_await
 
 from tests.engine import CliConfig, EngineError, cli_config
 
@@ -60,7 +59,7 @@ users:
 """
 # Plausible answers of the clouds and the machine, for mock runs of VM targets.
 FAKE_PUBLIC_IPV4 = "198.51.100.7"
-FAKE_NOW = datetime(2026, 12, 1, 9, 30, 15, tzinfo=timezone.utc)
+FAKE_NOW = datetime(2026, 12, 1, 9, 30, 15, tzinfo=UTC)
 FAKE_EPHEMERAL_IP = "203.0.113.10"
 FAKE_STATIC_IP = "203.0.113.20"
 FAKE_GCP_PROJECT = "servebox-test-1"

@@ -83,14 +83,14 @@ def _minor_key(minor: str) -> tuple[int, ...]:
     return tuple(int(p) for p in minor.split("."))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _k8s_definitions(schema_version: str) -> dict[str, Any]:
     return kv_utils.schema_contents(
         f"kubernetes-json-schema/v{schema_version}-local-strict/_definitions.json", schema_version
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _builtin_gvks(schema_version: str) -> frozenset[tuple[str, str, str]]:
     """(group, version, kind) of every built-in API type at this version, from the schemas."""
     return frozenset(
@@ -198,7 +198,7 @@ def _is_int64(value: object) -> bool:
     return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _readme_kinds(schemas_dir: str) -> dict[str, str]:
     """file -> canonical Kind from the README table (file names are lower-case, kinds are not)."""
     readme = Path(schemas_dir) / "README.md"
@@ -208,7 +208,7 @@ def _readme_kinds(schemas_dir: str) -> dict[str, str]:
     return dict(row.findall(readme.read_text()))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _custom_validator(
     schema_file: str, api_version: str, kind: str, schema_version: str
 ) -> jsonschema.protocols.Validator:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pulumi
@@ -82,7 +82,7 @@ def render_cloud_init(cloud: str, shutdown_at: datetime | None = None) -> str:
         if name in SCRIPTS_ON_THE_VM:
             entry["content"] = (VM_MANIFESTS / name).read_text()
     if shutdown_at is not None:
-        at = shutdown_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        at = shutdown_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         document["write_files"] += [
             {
                 "path": f"/etc/systemd/system/{TTL_UNIT}.timer",
@@ -125,7 +125,7 @@ def expiry_label(at: datetime | None) -> str:
 
 def expires_at_iso(at: datetime | None) -> str | None:
     """`expires_at` as the outputs give it: ISO 8601 in UTC (2026-12-02T03:41:00Z); None without a TTL."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
 
 
 def expires_at_from_label(label: str) -> str | None:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components import training as train_mnist
+
 # The training code and the client live in the project's package, which both the program and the
 # users' tools import (the package never imports the program's components/model).
 from components.model import digits
-from components import training as train_mnist
 
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "model"
 

@@ -22,8 +22,8 @@ from components.config import DeploymentMode
 from components.manifests import render
 from components.naming import component_type, standard_labels
 from components.platform import helm
-from components.platform.readiness import webhook_ready
 from components.platform.istio import INGRESS_CLASS
+from components.platform.readiness import webhook_ready
 
 NAMESPACE = "kserve"
 WEBHOOK_SERVICE = f"{NAMESPACE}/kserve-webhook-server-service"

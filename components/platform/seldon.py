@@ -23,8 +23,8 @@ from components import kube, versions
 from components.manifests import render
 from components.naming import component_type, standard_labels
 from components.platform import helm
-from components.platform.readiness import webhook_ready
 from components.platform import istio as istio_platform
+from components.platform.readiness import webhook_ready
 
 NAMESPACE = "seldon-system"
 RELEASE = "seldon-core"

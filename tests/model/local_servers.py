@@ -10,8 +10,8 @@ import contextlib
 import json
 import os
 import socket
-import sys
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path

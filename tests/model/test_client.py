@@ -20,8 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import bench_model
-from servebox import mnist_client
 import pytest
+
+from servebox import mnist_client
 from servebox import training as train_mnist
 
 

@@ -26,7 +26,6 @@ import numpy as np
 import pytest
 
 
-
 def _required(module: str) -> Any:
     try:
         return importlib.import_module(module)

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import bench_model
-from servebox import mnist_client
-from servebox import predict
 import pytest
+
+from servebox import mnist_client, predict
 from servebox import smoke as smoke_test
 
 REPO = Path(__file__).resolve().parents[2]

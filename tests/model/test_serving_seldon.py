@@ -16,11 +16,11 @@ import urllib.parse
 from pathlib import Path
 
 import bench_model
-from servebox import mnist_client
 import pytest
 
 from components import outputs
 from components.model import seldon
+from servebox import mnist_client
 from tests.harness import ProgramRun, run_program
 
 

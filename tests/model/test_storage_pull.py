@@ -31,10 +31,10 @@ from pathlib import Path
 import bench_model
 import boto3
 import botocore.exceptions
-from servebox import mnist_client
 import pytest
 
 from components import outputs
+from servebox import mnist_client
 from tests.harness import ProgramRun, run_program, secret_value
 from tests.model import kserve_credentials, local_servers
 

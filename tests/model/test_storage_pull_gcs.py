@@ -24,12 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import bench_model
-from servebox import mnist_client
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from components import outputs
+from servebox import mnist_client
 from tests.harness import FAKE_GCP_PROJECT, ProgramRun, run_program
 from tests.model import kserve_credentials, local_servers
 

@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
+
 from servebox import training as train_mnist
 
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
 
 from components import outputs, versions
 from components.cluster import vm
-from components.config import aws_architecture as architecture
 from components.config import ConfigError
+from components.config import aws_architecture as architecture
 from tests import harness
 from tests.engine import project_settings
 from tests.harness import FAKE_AMI, FAKE_EPHEMERAL_IP, FAKE_STATIC_IP, ProgramRun, run_program, secret_value
@@ -277,7 +277,7 @@ def test_the_aws_cloud_init_is_valid_for_cloud_init_schema(tmp_path) -> None:
     if not found:
         pytest.skip("cloud-init is not installed (scripts/test.sh installs it where apt-get can)")
     path = tmp_path / "user-data.yaml"
-    path.write_text(vm.render_cloud_init("aws", datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)))
+    path.write_text(vm.render_cloud_init("aws", datetime(2026, 12, 1, 17, 30, tzinfo=UTC)))
     done = subprocess.run([found, "schema", "--config-file", str(path)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from tests.harness import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "cloud-init-gcp.yaml"
 AWS_GOLDEN = REPO / "tests" / "golden" / "cloud-init-aws.yaml"
-AWS_SHUTDOWN = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)
+AWS_SHUTDOWN = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,14 @@ from components.config import ConfigError
 from components.storage.s3 import irsa_trust_policy
 from tests import harness
 from tests.engine import project_settings
-from tests.harness import FAKE_EKS_ISSUER, FAKE_LB_ADDRESS, FAKE_OIDC_PROVIDER_ARN, ProgramRun, run_program, secret_value
+from tests.harness import (
+    FAKE_EKS_ISSUER,
+    FAKE_LB_ADDRESS,
+    FAKE_OIDC_PROVIDER_ARN,
+    ProgramRun,
+    run_program,
+    secret_value,
+)
 
 GKE = "gke_servebox-test-1_us-central1_team"
 EKS = "arn:aws:eks:eu-west-1:123456789012:cluster/team"

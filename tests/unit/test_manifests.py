@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from components import manifests, versions
+from components.cluster.base import IngressExposure
 from components.cluster.kind import GATEWAY_HTTP_NODE_PORT, STORE_NODE_PORT, KindClusterArgs, render_kind_config
 from components.config import DeploymentMode
 from components.platform import cert_manager, istio, knative, kserve
-from components.cluster.base import IngressExposure
 from tests.harness import run_program
 from tests.k8s_validation import assert_pinned_images, validate
 

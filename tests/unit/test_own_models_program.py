@@ -9,7 +9,6 @@ can prove is that a cluster pulls and serves them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import joblib
