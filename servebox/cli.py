@@ -353,7 +353,7 @@ def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) ->
 def _help_of(module: object) -> int:
     """The options of servebox/<command>.py, from its own parser (argparse exits after --help)."""
     try:
-        module.main(["--help"])  # type: ignore[attr-defined]
+        module.main(["--help"])  # type: ignore[attr-defined]  # every PASS_THROUGH module has a main()
     except SystemExit as done:
         return int(done.code or 0)
     return 0

@@ -950,9 +950,9 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
     local = docker_is_local(host_os, hostname, info)
 
     free = None
-    if local and info.get("DockerRootDir"):  # type: ignore[union-attr]
+    if local and info and info.get("DockerRootDir"):
         try:
-            free = shutil.disk_usage(str(info["DockerRootDir"])).free  # type: ignore[index]
+            free = shutil.disk_usage(str(info["DockerRootDir"])).free
         except OSError:
             free = None
     # inotify: when the engine runs here; also when Docker is down on Linux, where it most likely

@@ -44,8 +44,9 @@ def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
     if settings.gcp is not None:
         project, region, zone = settings.gcp.project, settings.gcp.region, settings.gcp.zone
     else:
-        assert settings.existing is not None
-        project, region, zone = settings.existing.gcp_project, settings.existing.gcp_region, None
+        existing = settings.existing
+        assert existing is not None and existing.gcp_project and existing.gcp_region
+        project, region, zone = existing.gcp_project, existing.gcp_region, None
     return pulumi_gcp.Provider(
         "gcp", project=project, region=region, zone=zone, default_labels=cloud_labels(settings.project, settings.stack)
     )
@@ -55,7 +56,7 @@ def aws_provider(settings: Settings) -> pulumi_aws.Provider:
     """The one AWS provider of a stack on AWS: its region, and the stack's tags on every resource."""
     import pulumi_aws
 
-    region = settings.aws.region if settings.aws is not None else settings.existing.aws_region  # type: ignore[union-attr]
+    region = settings.aws.region if settings.aws is not None else settings.existing.aws_region if settings.existing else None
     return pulumi_aws.Provider(
         "aws",
         region=region,

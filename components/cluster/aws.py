@@ -118,7 +118,8 @@ class AwsVmCluster(shared.VmClusterComponent):
             default_vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
             subnets = aws.ec2.get_subnets_output(
                 filters=[
-                    aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[default_vpc.id]),
+                    # The _output form of an invoke resolves the Output inside its arguments.
+                    aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[default_vpc.id]),  # type: ignore[list-item]  # see above
                     aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
                 ],
                 opts=invoke,
@@ -229,6 +230,6 @@ class AwsVmCluster(shared.VmClusterComponent):
             node_identity=role.name,
             ssh_key=ssh_key,
             expires_at=instance.tags.apply(
-                lambda current: None if (current or {}).get(EXPIRY_TAG, "never") == "never" else current[EXPIRY_TAG]
+                lambda current: None if (current or {}).get(EXPIRY_TAG, "never") == "never" else (current or {})[EXPIRY_TAG]
             ),
         )

@@ -11,6 +11,7 @@ https://cloud.google.com/compute/docs/instances/limit-vm-runtime
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,6 +62,13 @@ def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
         instance_termination_action=action if ttl else None,
         max_run_duration=ttl,
     )
+
+
+def _nat_ip(interfaces: Sequence[gcp.compute.outputs.InstanceNetworkInterface]) -> str:
+    """The external IPv4 of the VM's one interface (its one access config: ephemeral or static)."""
+    configs = interfaces[0].access_configs
+    assert configs and configs[0].nat_ip, "the VM's interface has no external IPv4"
+    return configs[0].nat_ip
 
 
 def boot_disk_type(machine_type: str) -> str:
@@ -212,7 +220,7 @@ class GcpVmCluster(shared.VmClusterComponent):
                 ignore_changes=["bootDisk.initializeParams.image", f'labels["{EXPIRY_LABEL}"]'],
             ),
         )
-        external_ip = instance.network_interfaces.apply(lambda interfaces: interfaces[0].access_configs[0].nat_ip)
+        external_ip = instance.network_interfaces.apply(_nat_ip)
         access = shared.K3sAccess(
             f"{name}-k3s",
             shared.K3sAccessArgs(

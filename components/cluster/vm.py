@@ -19,6 +19,7 @@ from pathlib import Path
 import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
+import pulumi_tls as tls
 import yaml
 
 from components import versions
@@ -165,7 +166,7 @@ class K3sAccessArgs:
     """The VM's public IPv4 address (SSH, the API, the model)."""
     private_key: pulumi.Input[str]
     """OpenSSH private key of SSH_USER (secret)."""
-    instance: pulumi.Resource
+    instance: pulumi.CustomResource
     """The VM; reading starts once it exists."""
     context_name: str
     """Name of the cluster, user and context in the kubeconfig."""
@@ -199,7 +200,7 @@ class K3sAccess(pulumi.ComponentResource):
             connection=connection,
             create=WAIT_FOR_K3S.read_text(),
             # Read again whenever the VM or its address changes (a new VM, a new ephemeral IP).
-            triggers=[args.external_ip, args.instance.id],  # type: ignore[attr-defined]
+            triggers=[args.external_ip, args.instance.id],
             # stdout is the admin kubeconfig: never in the logs, encrypted in the state.
             logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(
@@ -213,7 +214,7 @@ class K3sAccess(pulumi.ComponentResource):
             f"{name}-host-key",
             connection=connection,
             create="cat /etc/ssh/ssh_host_ed25519_key.pub",
-            triggers=[args.external_ip, args.instance.id],  # type: ignore[attr-defined]
+            triggers=[args.external_ip, args.instance.id],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
         )
         self.kubeconfig = pulumi.Output.secret(
@@ -227,7 +228,7 @@ class K3sAccess(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             # One cluster per VM: a new VM (the TTL deleted the old one) replaces the provider and so
             # recreates everything in it; a new address of the same VM (a restart) only updates it.
-            cluster_identifier=args.instance.id,  # type: ignore[attr-defined]
+            cluster_identifier=args.instance.id,
             # When the TTL has deleted the VM, destroy and refresh drop what lived in it instead of failing.
             delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[read]),
@@ -261,7 +262,7 @@ class VmClusterComponent(pulumi.ComponentResource):
         external_ip: pulumi.Output[str],
         context_name: str,
         node_identity: pulumi.Output[str],
-        ssh_key: pulumi.Resource,
+        ssh_key: tls.PrivateKey,
         expires_at: pulumi.Output[str | None],
     ) -> None:
         self.provider = access.provider
@@ -271,7 +272,7 @@ class VmClusterComponent(pulumi.ComponentResource):
         self.ingress_port = pulumi.Output.from_input(HTTP_PORT)
         self.exposure = EXPOSURE
         self.node_identity = node_identity
-        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)  # type: ignore[attr-defined]
+        self.ssh_private_key = pulumi.Output.secret(ssh_key.private_key_openssh)
         self.ssh_host_key = access.host_key
         self.expires_at = expires_at
         self.register_outputs(

@@ -11,7 +11,7 @@ from typing import Any
 
 from components import kubeconfig
 from components.config.networks import _resolve_auto
-from components.config.schema import _Reader, _shell_word, config_schema
+from components.config.schema import _Reader, _shell_word, config_schema, known
 from components.config.settings import DeploymentMode, ExistingSettings, StoreKind
 from components.config.targets import AWS_REGION_ENV, GCP_PROJECT_ENV, GCP_REGION_ENV, provider_setting
 from components.naming import is_ip_address
@@ -192,9 +192,9 @@ def _existing_settings(
     return ExistingSettings(
         kubeconfig=kubeconfig.with_current_context(document, context),
         cluster=cluster,
-        install_cert_manager=parts["installCertManager"],  # type: ignore[arg-type]
-        install_istio=parts["installIstio"],  # type: ignore[arg-type]
-        install_knative=parts["installKnative"] and mode is DeploymentMode.KNATIVE,  # type: ignore[arg-type]
+        install_cert_manager=known(parts["installCertManager"]),
+        install_istio=known(parts["installIstio"]),
+        install_knative=known(parts["installKnative"]) and mode is DeploymentMode.KNATIVE,
         ingress_address=address or None,
         ingress_domain=domain or None,
         **settings,

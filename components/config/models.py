@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
-from components.config.schema import AUTO, _Reader
+from components.config.schema import AUTO, _Reader, known
 from components.config.settings import DeploymentMode, ModelSettings, OwnModel, ScaleMetric, Serving
 
 
@@ -109,7 +109,7 @@ def _own_models(
     by_name = {item.entry.name: item for item in checked}
     return tuple(
         OwnModel(
-            settings=settings,  # type: ignore[arg-type]
+            settings=known(settings),
             format=by_name[str(entry["name"])].format,
             protocol=str(entry.get("protocol") or "v2"),
             artifact=by_name[str(entry["name"])].artifact,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import cast
 
 from components import host
-from components.config.schema import AUTO, _Reader
+from components.config.schema import AUTO, _Reader, known
 from components.config.settings import TerminationAction, VmSettings
 
 
@@ -51,9 +52,9 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
     if None in (admin, model, allow_world, ttl, action, spot):
         return None
     return VmSettings(
-        admin_cidrs=admin,  # type: ignore[arg-type]
-        model_cidrs=model,  # type: ignore[arg-type]
-        ttl_hours=ttl,  # type: ignore[arg-type]
+        admin_cidrs=cast(tuple[str, ...], admin),  # `auto` resolved above: networks only
+        model_cidrs=cast(tuple[str, ...], model),
+        ttl_hours=known(ttl),
         termination_action=action,
-        spot=spot,  # type: ignore[arg-type]
+        spot=known(spot),
     )

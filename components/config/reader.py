@@ -14,7 +14,7 @@ from components.config.existing import _existing_settings
 from components.config.models import _own_models, _SampleModel, _ScaleMetricOrAuto
 from components.config.networks import _vm_settings
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
-from components.config.schema import ConfigError, ConfigKey, _Reader, _unknown_keys, config_schema
+from components.config.schema import ConfigError, ConfigKey, _Reader, _unknown_keys, config_schema, known
 from components.config.settings import (
     AVAILABLE_SERVING,
     AVAILABLE_TARGETS,
@@ -170,9 +170,9 @@ def parse_settings(
         )
     if min_replicas is not None and max_replicas is not None and max_replicas < min_replicas:
         read.problem("modelMaxReplicas", str(max_replicas), f"at least modelMinReplicas ({min_replicas})", min_replicas)
-    if cpu_request and cpu_limit and cpu_millicores(cpu_limit) < cpu_millicores(cpu_request):  # type: ignore[operator]
+    if cpu_request and cpu_limit and known(cpu_millicores(cpu_limit)) < known(cpu_millicores(cpu_request)):
         read.problem("modelCpuLimit", cpu_limit, f"at least modelCpuRequest ({cpu_request})", cpu_request)
-    if memory_request and memory_limit and memory_bytes(memory_limit) < memory_bytes(memory_request):  # type: ignore[operator]
+    if memory_request and memory_limit and known(memory_bytes(memory_limit)) < known(memory_bytes(memory_request)):
         read.problem(
             "modelMemoryLimit", memory_limit, f"at least modelMemoryRequest ({memory_request})", memory_request
         )
@@ -182,14 +182,14 @@ def parse_settings(
     defaults: ModelSettings | None = None
     if None not in (serving, mode, model_name, namespace, min_replicas, max_replicas, cpu_request, cpu_limit, memory_request, memory_limit):
         defaults = ModelSettings(
-            name=model_name,  # type: ignore[arg-type]
-            namespace=namespace,  # type: ignore[arg-type]
-            min_replicas=min_replicas,  # type: ignore[arg-type]
-            max_replicas=max_replicas,  # type: ignore[arg-type]
-            cpu_request=cpu_request,  # type: ignore[arg-type]
-            memory_request=memory_request,  # type: ignore[arg-type]
-            cpu_limit=cpu_limit,  # type: ignore[arg-type]
-            memory_limit=memory_limit,  # type: ignore[arg-type]
+            name=known(model_name),
+            namespace=known(namespace),
+            min_replicas=known(min_replicas),
+            max_replicas=known(max_replicas),
+            cpu_request=known(cpu_request),
+            memory_request=known(memory_request),
+            cpu_limit=known(cpu_limit),
+            memory_limit=known(memory_limit),
             scale_metric=None if scale_metric in (None, _ScaleMetricOrAuto.AUTO) else ScaleMetric(scale_metric.value),
             scale_target=scale_target or None,
         )
@@ -212,10 +212,10 @@ def parse_settings(
         target=target,
         serving=serving,
         deployment_mode=mode,
-        install_timeout_seconds=timeout,  # type: ignore[arg-type]
-        kind=KindSettings(host_port=host_port, store_host_port=store_host_port),  # type: ignore[arg-type]
-        model=defaults,  # the sample's settings, and every own model's defaults
-        smoke_test=SmokeTestSettings(digits=digits, min_accuracy=min_accuracy / 100),  # type: ignore[arg-type,operator]
+        install_timeout_seconds=known(timeout),
+        kind=KindSettings(host_port=known(host_port), store_host_port=known(store_host_port)),
+        model=known(defaults),  # the sample's settings, and every own model's defaults
+        smoke_test=SmokeTestSettings(digits=known(digits), min_accuracy=known(min_accuracy) / 100),
         store=store,
         vm=vm,
         gcp=gcp,

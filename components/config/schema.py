@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import yaml
@@ -57,6 +57,16 @@ def config_schema(project_file: Path = PROJECT_FILE) -> dict[str, ConfigKey]:
 def project_name(project_file: Path = PROJECT_FILE) -> str:
     """The project name from Pulumi.yaml; config keys are namespaced by it."""
     return str(yaml.safe_load(project_file.read_text())["name"])
+
+
+_T = TypeVar("_T")
+
+
+def known(value: _T | None) -> _T:
+    """A value the reader parsed. Settings are built only after every problem was reported (or the
+    value was checked on the spot), so a None reaching here is servebox's bug, not the user's."""
+    assert value is not None, "a config value was used before its problems were checked"
+    return value
 
 
 class _Reader:

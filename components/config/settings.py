@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from components import kubeconfig
+from components.kubeconfig import ClusterEntry
 
 
 class Target(str, Enum):
@@ -148,7 +148,7 @@ class ExistingSettings:
 
     kubeconfig: str
     """The kubeconfig with the chosen context as current-context; handled as a secret everywhere."""
-    cluster: kubeconfig.ClusterEntry
+    cluster: ClusterEntry
     """The chosen context's cluster (server, and whether it is GKE or EKS)."""
     install_cert_manager: bool
     install_istio: bool

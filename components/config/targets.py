@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components import versions
-from components.config.schema import _Reader
+from components.config.schema import _Reader, known
 from components.config.settings import VM_TARGETS, AwsSettings, GcpSettings, NetworkMode, Serving, Target
 
 # The targets a key means something on; a key not listed here applies to every target. Setting one
@@ -143,10 +143,10 @@ def _aws_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Ma
         return None
     return AwsSettings(
         region=region,
-        instance_type=instance_type,  # type: ignore[arg-type]
-        disk_size_gb=disk,  # type: ignore[arg-type]
+        instance_type=known(instance_type),
+        disk_size_gb=known(disk),
         network=network,
-        elastic_ip=elastic_ip,  # type: ignore[arg-type]
+        elastic_ip=known(elastic_ip),
     )
 
 
@@ -181,9 +181,9 @@ def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Ma
         return None
     return GcpSettings(
         project=project,
-        zone=zone,  # type: ignore[arg-type]
-        machine_type=machine_type,  # type: ignore[arg-type]
-        disk_size_gb=disk,  # type: ignore[arg-type]
+        zone=known(zone),
+        machine_type=known(machine_type),
+        disk_size_gb=known(disk),
         network=network,
-        static_ip=static_ip,  # type: ignore[arg-type]
+        static_ip=known(static_ip),
     )

@@ -90,9 +90,8 @@ class Models(pulumi.ComponentResource):
             assert args.artifact is not None
             sample = serve(name, mnist.sample_spec(args.sample, args.artifact), shared, self)
             self.served[sample.name] = sample
-            self.curls[sample.name] = sample.endpoint.apply(
-                lambda e: curl_command(e, sample.name, "v2", args.artifact.sample_request)  # type: ignore[union-attr]
-            )
+            request = args.artifact.sample_request
+            self.curls[sample.name] = sample.endpoint.apply(lambda e: curl_command(e, sample.name, "v2", request))
             if args.smoke_test.digits:
                 self._smoke_test(name, sample, args, child)
         for spec in args.own:

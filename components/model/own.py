@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from components.config import OwnModel
 from components.model import formats
@@ -38,7 +39,7 @@ def content_key(files: list[tuple[Path, str]]) -> str:
 def own_spec(model: OwnModel) -> ModelSpec:
     """The ModelSpec of a checked `models` entry."""
     fmt = formats.FORMATS[model.format]
-    common = dict(
+    common: dict[str, Any] = dict(
         settings=model.settings,
         model_format={"name": fmt.name, "version": fmt.version},
         runtime=fmt.runtime,
@@ -46,12 +47,12 @@ def own_spec(model: OwnModel) -> ModelSpec:
         component=model.settings.name,
     )
     if model.uri is not None:
-        return ModelSpec(**common, uri=model.uri)  # type: ignore[arg-type]
+        return ModelSpec(**common, uri=model.uri)
     assert model.artifact is not None
     files = artifact_files(model.artifact)
     directory = f"{model.settings.name}/{content_key(files)[:16]}"
     return ModelSpec(
-        **common,  # type: ignore[arg-type]
+        **common,
         files=tuple((path, f"{directory}/{relative}") for path, relative in files),
         directory_key=directory,
     )

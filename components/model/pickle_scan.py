@@ -118,15 +118,15 @@ def _open(head: bytes, raw: IO[bytes]) -> tuple[str, IO[bytes]]:
             "uncompressed dumps and joblib's zlib, gzip, bz2, xz and lzma compression)"
         )
     if head.startswith(_GZIP):
-        return "gzip", gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return "gzip", gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]  # a GzipFile is a binary stream
     if head.startswith(_BZ2):
-        return "bz2", bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+        return "bz2", bz2.BZ2File(raw, mode="rb")
     if head.startswith(_XZ):
-        return "xz", lzma.LZMAFile(raw, mode="rb", format=lzma.FORMAT_XZ)  # type: ignore[return-value]
+        return "xz", lzma.LZMAFile(raw, mode="rb", format=lzma.FORMAT_XZ)
     if head.startswith(_LZMA):
-        return "lzma", lzma.LZMAFile(raw, mode="rb", format=lzma.FORMAT_ALONE)  # type: ignore[return-value]
+        return "lzma", lzma.LZMAFile(raw, mode="rb", format=lzma.FORMAT_ALONE)
     if head.startswith(_ZLIB):
-        return "zlib", io.BufferedReader(_ZlibReader(raw))  # type: ignore[arg-type]
+        return "zlib", io.BufferedReader(_ZlibReader(raw))
     # After the compressors, as joblib does: lzma's magic is also the opcode EMPTY_LIST.
     if head.startswith(b"\x80") or head[:1] in (b"(", b"c", b"]", b"}", b"I", b"N"):
         return "none", raw

@@ -131,7 +131,7 @@ class MinioStore(pulumi.ComponentResource):
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child)
         root_password = random.RandomPassword(f"{name}-root-password", length=32, special=False, opts=child)
         # Secret on our side too, not only because the random provider marks it so.
-        root_secret = pulumi.Output.secret(root_password.result)
+        root_secret: pulumi.Output[str] = pulumi.Output.secret(root_password.result)
         root = k8s.core.v1.Secret(
             f"{name}-root-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=ns.metadata.name, labels=labels),
@@ -253,7 +253,7 @@ class MinioStore(pulumi.ComponentResource):
         bucket = minio.S3Bucket(f"{name}-bucket", bucket=args.bucket, acl="private", force_destroy=True, opts=in_store)
         policy = minio.IamPolicy(f"{name}-reader-policy", name=f"{args.bucket}-read", policy=read_only_policy(args.bucket), opts=in_store)
         reader_secret = random.RandomPassword(f"{name}-reader-secret", length=40, special=False, opts=child)
-        reader_key = pulumi.Output.secret(reader_secret.result)
+        reader_key: pulumi.Output[str] = pulumi.Output.secret(reader_secret.result)
         reader = minio.IamUser(f"{name}-reader", name=f"{args.bucket}-reader", secret=reader_key, opts=in_store)
         minio.IamUserPolicyAttachment(
             f"{name}-reader-policy-attachment", user_name=reader.name, policy_name=policy.name, opts=in_store
