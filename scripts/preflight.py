@@ -1,4 +1,4 @@
-"""Thin entry point kept for existing commands: the code is servebox/preflight.py (`servebox` has it too)."""
+"""Thin entry point kept for existing commands: the code is servebox/preflight/ (`servebox` has it too)."""
 
 import sys
 from pathlib import Path

@@ -200,7 +200,7 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         work_dir = project.work_dir(args.stack, project.work_root(os.environ, project.REPO))
         if (work_dir / "Pulumi.yaml").is_file():
             # A stack made by ephemeral or workshop keeps its config in its own work directory.
-            preflight.STACKS_DIR = work_dir / "stacks"
+            preflight.stackfile.STACKS_DIR = work_dir / "stacks"
         # Preflight first, the CLI among its checks: one round reports everything missing, after
         # the tools a first run lacks were fetched where they can be. Its report goes to stderr
         # with the progress: stdout carries the outputs only.
@@ -209,7 +209,7 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
             if not args.no_fetch:
                 preflight.OVERRIDES.clear()
                 preflight.OVERRIDES.update(settings)
-                target = preflight.stack_target(args.stack, preflight.STACKS_DIR)
+                target = preflight.stack_target(args.stack, preflight.stackfile.STACKS_DIR)
                 toolfetch.ensure(["pulumi", "kind"] if target == "kind" else ["pulumi"],
                                  lambda tool: not preflight.tool_is_usable(tool))
                 toolfetch.activate()

@@ -32,7 +32,7 @@ def _vm_resource(target: str) -> tuple[str, str, str] | None:
 
 def refresh_targets(stack: str, stacks_dir: Path | None = None) -> list[str]:
     """The URNs to refresh on `stack` (its config in stacks_dir, default the repository's stacks/)."""
-    vm = _vm_resource(preflight.stack_target(stack, stacks_dir or preflight.STACKS_DIR))
+    vm = _vm_resource(preflight.stack_target(stack, stacks_dir or preflight.stackfile.STACKS_DIR))
     if vm is None:
         return []
     name = preflight.stack_name(stack)

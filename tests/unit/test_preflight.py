@@ -874,7 +874,7 @@ def test_gather_reads_every_host_port_and_keeps_problems(
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     (stacks / "Pulumi.dev.yaml").write_text("config:\n  servebox:kindStoreHostPort: s3\n")
-    monkeypatch.setattr(pf, "STACKS_DIR", stacks)
+    monkeypatch.setattr(pf.stackfile, "STACKS_DIR", stacks)
     gathered = pf.gather_facts("dev", run=fake_runner(info()))
     assert gathered.host_ports == {
         "kindHostPort": pf.HostPort(8080, DEFAULT),
