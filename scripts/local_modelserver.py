@@ -61,14 +61,18 @@ def _one_model_file(model_dir: str, extensions: str | tuple[str, ...]) -> str:
     return model_files[0]
 
 
-class XGBoostModel(kserve.Model):
-    """One XGBoost Booster file, served under `name`."""
+class _BoosterModel(kserve.Model):
+    """A gradient-boosting model file in `model_dir`, served under `name` with `nthread` threads."""
 
     def __init__(self, name: str, model_dir: str, nthread: int) -> None:
         super().__init__(name)
         self.model_dir = model_dir
         self.nthread = nthread
         self._booster: Any = None
+
+
+class XGBoostModel(_BoosterModel):
+    """One XGBoost Booster file, served under `name`."""
 
     def load(self) -> bool:
         import xgboost as xgb
@@ -89,14 +93,8 @@ class XGBoostModel(kserve.Model):
             raise InferenceError(str(error)) from error
 
 
-class LightGBMModel(kserve.Model):
+class LightGBMModel(_BoosterModel):
     """One LightGBM text model file, served under `name`."""
-
-    def __init__(self, name: str, model_dir: str, nthread: int) -> None:
-        super().__init__(name)
-        self.model_dir = model_dir
-        self.nthread = nthread
-        self._booster: Any = None
 
     def load(self) -> bool:
         from lightgbm import Booster

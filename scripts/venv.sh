@@ -141,3 +141,18 @@ ensure_venv() {
     printf '%s\n' "$want" >"$stamp"
   fi
 }
+
+servebox_entry() { # COMMAND HELP_LAST_LINE [ARGS...]: scripts/up.sh's and down.sh's body
+  local command="$1" help_end="$2" script="${BASH_SOURCE[1]}"
+  shift 2
+  cd "$(dirname "$script")/.." || exit 2
+  case "${1:-}" in
+    -h | --help) sed -n "2,${help_end}s/^# \{0,1\}//p" "$script"; exit 0 ;;
+  esac
+  # shellcheck disable=SC2046 # lock file names, one a line, none with a space
+  ensure_venv 13 $(stack_locks "$@") || {
+    printf 'error: could not prepare .venv (see above); fix that and run scripts/%s.sh again\n' "$command" >&2
+    exit 2 # a missing prerequisite (servebox/outcomes.py)
+  }
+  exec .venv/bin/servebox "$command" "$@"
+}

@@ -7,7 +7,7 @@ every one it finds there (tests/ENGINE.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
@@ -74,6 +74,15 @@ def cloud_provider(settings: Settings) -> pulumi.ProviderResource | None:
     return None
 
 
+def _vm_args(settings: Settings) -> dict[str, Any]:
+    """What both VM targets' args take alike: the VM's name (also the kube context's), its TTL and
+    network settings, when it is created, and how long each step may take."""
+    assert settings.vm is not None
+    base = vm_name(settings.project, settings.stack)
+    return {"base_name": base, "context_name": base, "vm": settings.vm, "created_at": host.now(),
+            "timeout_seconds": settings.install_timeout_seconds}
+
+
 def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = None) -> Cluster:
     """The cluster of the configured target (config.py has already refused targets not built yet)."""
     if settings.target is Target.KIND:
@@ -88,38 +97,24 @@ def create_cluster(settings: Settings, cloud: pulumi.ProviderResource | None = N
     if settings.target is Target.GCP:
         from components.cluster.gcp import GcpVmCluster, GcpVmClusterArgs
 
-        assert settings.gcp is not None and settings.vm is not None and cloud is not None
-        base = vm_name(settings.project, settings.stack)
+        assert settings.gcp is not None and cloud is not None
         return GcpVmCluster(
             "cluster",
             GcpVmClusterArgs(
-                base_name=base,
+                **_vm_args(settings),
                 service_account_id=gcp_service_account_id(settings.project, settings.stack),
-                context_name=base,
                 gcp=settings.gcp,
-                vm=settings.vm,
                 labels=cloud_labels(settings.project, settings.stack),
-                created_at=host.now(),
-                timeout_seconds=settings.install_timeout_seconds,
             ),
             opts=pulumi.ResourceOptions(providers=[cloud]),
         )
     if settings.target is Target.AWS:
         from components.cluster.aws import AwsVmCluster, AwsVmClusterArgs
 
-        assert settings.aws is not None and settings.vm is not None and cloud is not None
-        base = vm_name(settings.project, settings.stack)
+        assert settings.aws is not None and cloud is not None
         return AwsVmCluster(
             "cluster",
-            AwsVmClusterArgs(
-                base_name=base,
-                context_name=base,
-                aws=settings.aws,
-                vm=settings.vm,
-                tags=aws_tags(settings.project, settings.stack),
-                created_at=host.now(),
-                timeout_seconds=settings.install_timeout_seconds,
-            ),
+            AwsVmClusterArgs(**_vm_args(settings), aws=settings.aws, tags=aws_tags(settings.project, settings.stack)),
             opts=pulumi.ResourceOptions(providers=[cloud]),
         )
     if settings.target is Target.EXISTING:

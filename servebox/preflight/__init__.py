@@ -42,85 +42,15 @@ except ImportError as exc:  # a Python without the project's packages (pulumi, P
 import shutil  # noqa: F401
 import subprocess  # noqa: F401
 
-from servebox.preflight.clouds import (  # noqa: F401
-    aws_credentials,
-    aws_region,
-    check_aws_credentials,
-    check_aws_region,
-    check_gcp_credentials,
-    check_gcp_project,
-    gcp_credentials,
-    gcp_project,
-)
-from servebox.preflight.existing import check_kubeconfig, existing_kubeconfig  # noqa: F401
-from servebox.preflight.facts import (  # noqa: F401
-    _SEMVER,
-    COMMAND_TIMEOUT,
-    DEFAULT_STACK,
-    FAIL,
-    GIB,
-    MINIMUM_PULUMI_CLI,
-    OK,
-    TOOLS,
-    WARN,
-    AwsFacts,
-    Check,
-    GcpFacts,
-    HostFacts,
-    HostPort,
-    Runner,
-    ToolRun,
-    Version,
-    _gib,
-    _run,
-    _tool,
-    check_tool,
-    docker_arch,
-    install_hint,
-    parse_version,
-    tool_is_usable,
-    upgrade_hint,
-)
-from servebox.preflight.kind import (  # noqa: F401
-    INOTIFY_DIR,
-    INOTIFY_MIN,
-    MEMORY_TOLERANCE,
-    MIN_CPUS,
-    MIN_DISK_FREE_GIB,
-    MIN_MEMORY_GIB,
-    RECOMMENDED_CPUS,
-    RECOMMENDED_DISK_FREE_GIB,
-    RECOMMENDED_MEMORY_GIB,
-    _docker_info,
-    _not_checked,
-    _read_inotify,
-    _resources_hint,
-    check_architecture,
-    check_cpus,
-    check_disk,
-    check_distinct_host_ports,
-    check_docker_daemon,
-    check_host_port,
-    check_inotify,
-    check_kind,
-    check_kubectl,
-    check_memory,
-    docker_is_local,
-    port_is_free,
-)
-from servebox.preflight.runner import gather_facts, main, render, run_checks  # noqa: F401
-from servebox.preflight.stackfile import (  # noqa: F401
-    HOST_PORT_KEYS,
-    OVERRIDES,
-    REPO,
-    check_stack_file,
-    read_host_port,
-    stack_host_port,
-    stack_name,
-    stack_settings,
-    stack_target,
-    stack_value,
-)
+# Each module's public names (their __all__, or every name without a leading _), and the two
+# private ones tests reach.
+from servebox.preflight.clouds import *  # noqa: F403
+from servebox.preflight.existing import *  # noqa: F403
+from servebox.preflight.facts import *  # noqa: F403
+from servebox.preflight.facts import _run, _tool  # noqa: F401
+from servebox.preflight.kind import *  # noqa: F403
+from servebox.preflight.runner import *  # noqa: F403
+from servebox.preflight.stackfile import *  # noqa: F403
 
 # Where the stack files are is preflight.stackfile.STACKS_DIR, read at call time (servebox up
 # points it at a stack's own work directory); it is not re-exported here, where a copy would go stale.

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from components import config
 from servebox.preflight import stackfile
@@ -115,26 +116,16 @@ def gather_facts(stack: str, run: Runner = _run) -> HostFacts:
     gcp stack only the Pulumi CLI and where the Google provider would find a project and credentials."""
     host_os, hostname = sys.platform, socket.gethostname()
     target = stack_target(stack, stackfile.STACKS_DIR)
+    # What every target's facts hold; a VM or an existing cluster needs no more tools than the CLI.
+    only_the_cli: dict[str, Any] = {"stack": stack, "host_os": host_os, "host_arch": docker_arch(platform.machine()),
+                    "hostname": hostname, "tools": {"pulumi": _tool("pulumi", run)}, "target": target}
     if target == config.Target.EXISTING.value:
-        return HostFacts(
-            stack=stack,
-            host_os=host_os,
-            host_arch=docker_arch(platform.machine()),
-            hostname=hostname,
-            tools={"pulumi": _tool("pulumi", run)},
-            target=target,
-            kubeconfig=existing_kubeconfig(stack_settings(stack, stackfile.STACKS_DIR)),
-        )
+        return HostFacts(**only_the_cli, kubeconfig=existing_kubeconfig(stack_settings(stack, stackfile.STACKS_DIR)))
     if target in (config.Target.GCP.value, config.Target.AWS.value):
         settings, home = stack_settings(stack, stackfile.STACKS_DIR), Path.home()
         on_gcp = target == config.Target.GCP.value
         return HostFacts(
-            stack=stack,
-            host_os=host_os,
-            host_arch=docker_arch(platform.machine()),
-            hostname=hostname,
-            tools={"pulumi": _tool("pulumi", run)},
-            target=target,
+            **only_the_cli,
             gcp=GcpFacts(*gcp_project(os.environ, settings), *gcp_credentials(os.environ, home, settings)) if on_gcp else None,
             aws=None if on_gcp else AwsFacts(*aws_region(os.environ, settings), aws_credentials(os.environ, home, settings)),
         )

@@ -21,6 +21,9 @@ so the checks judge them over the stack file's."""
 # free (or already held by this stack's cluster), and they must differ.
 HOST_PORT_KEYS = ("kindHostPort", "kindStoreHostPort")
 
+# STACKS_DIR stays out of `from stackfile import *`: it is read at call time, and a copy would go stale.
+__all__ = ["HOST_PORT_KEYS", "OVERRIDES", "REPO", "check_stack_file", "read_host_port", "stack_host_port", "stack_name", "stack_settings", "stack_target", "stack_value"]
+
 
 # --- Stack config --------------------------------------------------------------------------------
 
