@@ -1,6 +1,10 @@
 """Platform footprint: the CPU and memory every platform workload requests, with the sample model on
 top, and the longest chain of readiness waits in the install graph.
 
+(Why one file of 800 lines: it is one measurement, most of it the table of every platform workload
+with the chart value that sets its requests and that value's source at the pinned tag; split, the
+table and the arithmetic over it would have to be read side by side.)
+
     python scripts/bench_footprint.py           # tables, totals, chains and targets
     python scripts/bench_footprint.py --json    # the same figures for machines
 

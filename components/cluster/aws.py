@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import pulumi
 import pulumi_aws as aws
@@ -62,21 +61,12 @@ def market_options(vm: VmSettings) -> aws.ec2.InstanceInstanceMarketOptionsArgs 
 
 
 @dataclass(frozen=True)
-class AwsVmClusterArgs:
-    """Inputs of the AWS VM target."""
+class AwsVmClusterArgs(shared.VmClusterArgs):
+    """Inputs of the AWS VM target: the shared VM args, the AWS settings and the stack's tags."""
 
-    base_name: str
-    """Name (tag and physical name) of the instance and its network, group and role (naming.vm_name)."""
-    context_name: str
-    """Cluster, user and context name in the kubeconfig."""
     aws: AwsSettings
-    vm: VmSettings
     tags: dict[str, str]
     """Tags naming the project and the stack (naming.aws_tags)."""
-    created_at: datetime
-    """Now, as the program sees it: the expiry is this plus vmTtlHours when the instance is created."""
-    timeout_seconds: int
-    """How long the instance may take to boot, install k3s and answer."""
 
 
 class AwsVmCluster(shared.VmClusterComponent):

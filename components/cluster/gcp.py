@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import pulumi
 import pulumi_gcp as gcp
@@ -94,23 +93,15 @@ def instance_metadata(ssh_public_key: str, user_data: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class GcpVmClusterArgs:
-    """Inputs of the GCP VM target."""
+class GcpVmClusterArgs(shared.VmClusterArgs):
+    """Inputs of the GCP VM target: the shared VM args, the VM's service account, the GCP settings
+    and the stack's labels."""
 
-    base_name: str
-    """Name of the VM and of its network, firewall and address resources (naming.vm_name)."""
     service_account_id: str
     """Account id of the VM's service account (naming.gcp_service_account_id)."""
-    context_name: str
-    """Cluster, user and context name in the kubeconfig."""
     gcp: GcpSettings
-    vm: VmSettings
     labels: dict[str, str]
     """Labels naming the project and the stack (naming.cloud_labels)."""
-    created_at: datetime
-    """Now, as the program sees it: the expiry label is this plus vmTtlHours when the VM is created."""
-    timeout_seconds: int
-    """How long the VM may take to boot, install k3s and answer."""
 
 
 class GcpVmCluster(shared.VmClusterComponent):

@@ -236,6 +236,22 @@ class K3sAccess(pulumi.ComponentResource):
         self.register_outputs({"kubeconfig": self.kubeconfig, "host_key": self.host_key})
 
 
+@dataclass(frozen=True)
+class VmClusterArgs:
+    """What both VM targets' args hold: the VM's names, its TTL and access settings, when it is
+    created, and how long it may take."""
+
+    base_name: str
+    """Name of the VM and of the resources around it (naming.vm_name)."""
+    context_name: str
+    """Cluster, user and context name in the kubeconfig."""
+    vm: VmSettings
+    created_at: datetime
+    """Now, as the program sees it: the expiry is this plus vmTtlHours when the VM is created."""
+    timeout_seconds: int
+    """How long the VM may take to boot, install k3s and answer."""
+
+
 class VmClusterComponent(pulumi.ComponentResource):
     """What a VM target's component exposes (the VmCluster contract, components/cluster/base.py),
     set once by `_expose` after the target has created its VM and a K3sAccess to it."""

@@ -114,23 +114,42 @@ def provider_setting(
     return "", ""
 
 
+def _provider_key(
+    read: _Reader,
+    key: str,
+    fallbacks: tuple[str, ...],
+    provider_config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    pattern: re.Pattern[str],
+    *,
+    unset: str,
+    shape: str,
+    fix: str,
+) -> str:
+    """A provider key a VM target needs (gcp:project, aws:region) as its provider finds it, or "" with
+    the problem recorded: not set anywhere, or not of its shape."""
+    value, _ = provider_setting(key, fallbacks, provider_config, environ)
+    if not value:
+        read.problems.append(
+            f"{key}: not set; allowed: {unset} (or one of {', '.join(fallbacks)} in the environment). "
+            f"Fix: pulumi config set {key} {fix}"
+        )
+    elif not pattern.fullmatch(value):
+        read.problems.append(f"{key}: got {value!r}; allowed: {shape}. Fix: pulumi config set {key} {fix}")
+        value = ""
+    return value
+
+
 _AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
 _AWS_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*[a-z][a-z0-9-]*")
 
 
 def _aws_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> AwsSettings | None:
-    region, _ = provider_setting("aws:region", AWS_REGION_ENV, provider_config, environ)
-    if not region:
-        read.problems.append(
-            "aws:region: not set; allowed: the AWS region to create the instance and the bucket in, such as "
-            f"us-east-1 (or one of {', '.join(AWS_REGION_ENV)} in the environment). Fix: pulumi config set aws:region us-east-1"
-        )
-    elif not _AWS_REGION.fullmatch(region):
-        read.problems.append(
-            f"aws:region: got {region!r}; allowed: an AWS region such as us-east-1 or eu-west-1 (not a zone). "
-            "Fix: pulumi config set aws:region us-east-1"
-        )
-        region = ""
+    region = _provider_key(
+        read, "aws:region", AWS_REGION_ENV, provider_config, environ, _AWS_REGION,
+        unset="the AWS region to create the instance and the bucket in, such as us-east-1",
+        shape="an AWS region such as us-east-1 or eu-west-1 (not a zone)", fix="us-east-1",
+    )
     instance_type = read.matching(
         "awsInstanceType",
         lambda v: bool(_AWS_INSTANCE_TYPE.fullmatch(v)),
@@ -156,18 +175,11 @@ _GCP_MACHINE_TYPE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+){1,3}")
 
 
 def _gcp_settings(read: _Reader, provider_config: Mapping[str, Any], environ: Mapping[str, str]) -> GcpSettings | None:
-    project, _ = provider_setting("gcp:project", GCP_PROJECT_ENV, provider_config, environ)
-    if not project:
-        read.problems.append(
-            "gcp:project: not set; allowed: the id of the GCP project to create the VM and the bucket in "
-            f"(or one of {', '.join(GCP_PROJECT_ENV)} in the environment). Fix: pulumi config set gcp:project <project-id>"
-        )
-    elif not _GCP_PROJECT.fullmatch(project):
-        read.problems.append(
-            f"gcp:project: got {project!r}; allowed: a GCP project id (6-30 lower-case letters, digits and '-', "
-            "starting with a letter). Fix: pulumi config set gcp:project <project-id>"
-        )
-        project = ""
+    project = _provider_key(
+        read, "gcp:project", GCP_PROJECT_ENV, provider_config, environ, _GCP_PROJECT,
+        unset="the id of the GCP project to create the VM and the bucket in",
+        shape="a GCP project id (6-30 lower-case letters, digits and '-', starting with a letter)", fix="<project-id>",
+    )
     zone = read.matching("gcpZone", lambda v: bool(_GCP_ZONE.fullmatch(v)), "a Compute Engine zone such as us-central1-a")
     machine_type = read.matching(
         "gcpMachineType",
