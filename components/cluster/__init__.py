@@ -7,6 +7,7 @@ every one it finds there (tests/ENGINE.md).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -39,7 +40,7 @@ __all__ = [
 def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
     """The one Google provider of a stack on Google Cloud: its project, region (and a VM's zone), and
     the stack's labels on every resource that takes labels."""
-    import pulumi_gcp
+    pulumi_gcp = _cloud_sdk("pulumi_gcp", "pulumi-gcp", "requirements-gcp.txt", settings)
 
     if settings.gcp is not None:
         project, region, zone = settings.gcp.project, settings.gcp.region, settings.gcp.zone
@@ -54,7 +55,7 @@ def gcp_provider(settings: Settings) -> pulumi_gcp.Provider:
 
 def aws_provider(settings: Settings) -> pulumi_aws.Provider:
     """The one AWS provider of a stack on AWS: its region, and the stack's tags on every resource."""
-    import pulumi_aws
+    pulumi_aws = _cloud_sdk("pulumi_aws", "pulumi-aws", "requirements-aws.txt", settings)
 
     region = settings.aws.region if settings.aws is not None else settings.existing.aws_region if settings.existing else None
     return pulumi_aws.Provider(
@@ -62,6 +63,19 @@ def aws_provider(settings: Settings) -> pulumi_aws.Provider:
         region=region,
         default_tags=pulumi_aws.ProviderDefaultTagsArgs(tags=aws_tags(settings.project, settings.stack)),
     )
+
+
+def _cloud_sdk(module: str, package: str, lock: str, settings: Settings) -> Any:
+    """A cloud's SDK, or a clear error where the venv lacks it: a venv holds only the providers of the
+    stacks it was made for (scripts/venv.sh), and this stack's cloud may not be one of them."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise pulumi.RunError(
+            f"stack {settings.stack} runs on {package.removeprefix('pulumi-')}, but its provider package {package} is "
+            f"not in this venv. Fix: scripts/up.sh {settings.stack} (it installs what the stack needs), or "
+            f".venv/bin/pip install -r {lock}"
+        ) from None
 
 
 def cloud_provider(settings: Settings) -> pulumi.ProviderResource | None:

@@ -68,3 +68,12 @@ def test_the_kind_tools_import_no_cloud_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[]", "[]"]
+
+
+def test_a_stack_whose_cloud_sdk_is_missing_says_how_to_get_it() -> None:
+    done = _run("pulumi_gcp", {"target": "gcp", "gcp:project": "servebox-test-1"}, "gcp")
+    assert done.returncode != 0
+    assert (
+        "stack gcp runs on gcp, but its provider package pulumi-gcp is not in this venv. Fix: scripts/up.sh gcp "
+        "(it installs what the stack needs), or .venv/bin/pip install -r requirements-gcp.txt"
+    ) in done.stderr
