@@ -112,15 +112,20 @@ def kubeconfig_problems(raw: Mapping[str, Any], secret_keys: frozenset[str] = fr
     access = _kubeconfig(read, secret_keys)
     if access is None:
         return "", read.problems
-    document, context = access
+    _cluster(read, *access)
+    return access[1], read.problems
+
+
+def _cluster(read: _Reader, document: dict, context: str) -> kubeconfig.ClusterEntry | None:
+    """The chosen context's cluster, or None with the problem recorded (a context with no server)."""
     try:
-        kubeconfig.cluster_entry(document, context)
+        return kubeconfig.cluster_entry(document, context)
     except kubeconfig.KubeconfigError as error:
         read.problems.append(
             f"kubeContext: got {context!r}, but {error}; allowed: a context whose cluster has a server. "
             "Fix: kubectl config view --minify (then pulumi config set kubeContext <context>)"
         )
-    return context, read.problems
+        return None
 
 
 def _existing_settings(
@@ -132,16 +137,7 @@ def _existing_settings(
     mode: DeploymentMode | None,
 ) -> ExistingSettings | None:
     access = _kubeconfig(read, secret_keys)
-    cluster = None
-    if access is not None:
-        document, context = access
-        try:
-            cluster = kubeconfig.cluster_entry(document, context)
-        except kubeconfig.KubeconfigError as error:
-            read.problems.append(
-                f"kubeContext: got {context!r}, but {error}; allowed: a context whose cluster has a server. "
-                "Fix: kubectl config view --minify (then pulumi config set kubeContext <context>)"
-            )
+    cluster = _cluster(read, *access) if access is not None else None
     parts = {key: read.boolean(key) for key in ("installCertManager", "installIstio", "installKnative")}
     if not read.is_default("installKnative") and mode is DeploymentMode.STANDARD:
         read.problems.append(
