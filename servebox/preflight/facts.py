@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from components import versions
+from servebox.stacks import MINIMUM_CLI
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 GIB = 2**30
-MINIMUM_PULUMI_CLI = "3.211.0"
-"""servebox/stacks.py MINIMUM_CLI: the oldest CLI whose file backend keeps stack tags."""
+MINIMUM_PULUMI_CLI = str(MINIMUM_CLI)
+"""The oldest CLI servebox accepts (servebox/stacks.py: its file backend keeps stack tags)."""
 DEFAULT_STACK = "kind"
 
 COMMAND_TIMEOUT = 20  # seconds; `docker info` can hang while Docker Desktop is starting
