@@ -195,6 +195,17 @@ CLOUD_ENV = {
 }
 
 
+def recording_python(path: Path, log: Path) -> None:
+    """A `python` for a venv under test: this interpreter for everything but `-m pip`, whose calls
+    are appended to `log` and not run, so no test changes the packages of the venv running it."""
+    path.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "$*" >> "{log}"; exit 0; fi\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    path.chmod(0o755)
+
+
 @pytest.fixture
 def repo(fake: Fake, tmp_path: Path) -> Path:
     """A copy of the repository that servebox runs from; its .venv is this interpreter."""
@@ -209,11 +220,7 @@ def repo(fake: Fake, tmp_path: Path) -> Path:
     # is never run: scripts/venv.sh's installs are recorded in pip.log instead, so that no test
     # changes the packages of the venv running the tests; the stamps say the kind lock and the
     # project are installed.
-    (venv_bin / "python").write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "$*" >> "{copy}/pip.log"; exit 0; fi\n'
-        f'exec "{sys.executable}" "$@"\n'
-    )
+    recording_python(venv_bin / "python", copy / "pip.log")
     (venv_bin / "servebox").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m servebox "$@"\n')
     for script in venv_bin.iterdir():
         script.chmod(0o755)

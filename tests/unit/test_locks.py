@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import recording_python
 from tests.engine import REPO
 
 RUNTIME = ("requirements.txt", "requirements-gcp.txt", "requirements-aws.txt")
@@ -87,12 +88,7 @@ def _venv_with_a_recording_pip(tmp_path: Path) -> Path:
         (tmp_path / name).write_bytes((REPO / name).read_bytes())
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    (bin_dir / "python").write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "$*" >> "{tmp_path}/pip.log"; exit 0; fi\n'
-        f'exec "{sys.executable}" "$@"\n'
-    )
-    (bin_dir / "python").chmod(0o755)
+    recording_python(bin_dir / "python", tmp_path / "pip.log")
     (bin_dir / "servebox").write_text("#!/bin/sh\n")
     (bin_dir / "servebox").chmod(0o755)
     return tmp_path
