@@ -72,6 +72,17 @@ FAKE_SSH_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nRkFLRQ==\n-----END 
 FAKE_LB_ADDRESS = "34.120.7.19"
 FAKE_EKS_ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F"
 FAKE_OIDC_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F"
+# The smallest config of each VM target's stack, as a user writes it (the project or region is the
+# one thing those stacks require).
+GCP_STACK = {"target": "gcp", "gcp:project": FAKE_GCP_PROJECT}
+AWS_STACK = {"target": "aws", "aws:region": "us-east-1"}
+# What a VM target registers to reach k3s on its VM, whichever the cloud (components/cluster/vm.py).
+K3S_ACCESS_RESOURCES = {
+    "cluster-k3s": "servebox:cluster:K3sAccess",
+    "cluster-k3s-kubeconfig": "command:remote:Command",
+    "cluster-k3s-host-key": "command:remote:Command",
+    "cluster-k3s-provider": "pulumi:providers:kubernetes",
+}
 FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOST root@servebox-gcp"
 
 
@@ -106,6 +117,12 @@ class ProgramRun:
 
     def __getitem__(self, name: str) -> Registered:
         return self.resources[name]
+
+    def cloud_resources(self) -> dict[str, str]:
+        """Type by name of what the target and the store register: all but the Kubernetes objects,
+        the platform, the models and the local commands."""
+        shared = ("kubernetes:", "servebox:platform", "servebox:model", "command:local")
+        return {name: r.type for name, r in self.resources.items() if not r.type.startswith(shared)}
 
     def ancestors(self, name: str) -> list[str]:
         chain = []
