@@ -16,7 +16,6 @@ components.platform.cluster_probe ...`), with the kubeconfig in SERVEBOX_KUBECON
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import sys
 import time
@@ -27,11 +26,8 @@ from typing import Protocol
 import yaml
 
 from components.naming import is_ip_address
-from components.platform.webhook_probe import KUBECONFIG_ENV
-
-
-class ProbeFailed(RuntimeError):
-    """What the cluster lacks, in words that name the part and the config key."""
+from components.platform import probe
+from components.platform.probe import ProbeFailed
 
 
 @dataclass(frozen=True)
@@ -259,28 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     address.add_argument("--missing-key", help="the key that said the cluster has this Service already")
     address.add_argument("--timeout", type=float, required=True)
     args = parser.parse_args(argv)
-    kubeconfig = os.environ.get(KUBECONFIG_ENV)
-    if not kubeconfig:
-        print(f"cluster_probe: {KUBECONFIG_ENV} is not set", file=sys.stderr)
-        return 2
-    cluster = _KubernetesCluster(kubeconfig)
-    try:
+
+    def present_or_address(kubeconfig: str) -> None:
+        cluster = _KubernetesCluster(kubeconfig)
         if args.command == "present":
             check_present(cluster, args.part, domain=args.domain, ingress_class=args.ingress_class)
-        else:
-            print(
-                wait_for_address(
-                    cluster,
-                    args.service,
-                    from_status=args.from_status,
-                    timeout_seconds=args.timeout,
-                    missing_key=args.missing_key,
-                )
+            return
+        print(
+            wait_for_address(
+                cluster, args.service, from_status=args.from_status, timeout_seconds=args.timeout, missing_key=args.missing_key
             )
-    except ProbeFailed as error:
-        print(f"cluster_probe: {error}", file=sys.stderr)
-        return 1
-    return 0
+        )
+
+    return probe.run("cluster_probe", present_or_address)
 
 
 if __name__ == "__main__":

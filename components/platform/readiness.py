@@ -12,7 +12,7 @@ import pulumi
 import pulumi_command as command
 
 from components.local import PROJECT_DIR, project_python
-from components.platform.webhook_probe import KUBECONFIG_ENV
+from components.platform.probe import KUBECONFIG_ENV
 
 _PROBE = "-m components.platform.cluster_probe"
 

@@ -22,14 +22,11 @@ from typing import Any, Protocol
 
 import yaml
 
-KUBECONFIG_ENV = "SERVEBOX_KUBECONFIG"
+from components.platform import probe
+from components.platform.probe import ProbeFailed
 
 # Answers that mean "the webhook (or the API behind it) is not serving yet": ask again later.
 _NOT_YET = ("failed calling webhook", "no endpoints available", "connection refused", "x509", "context deadline")
-
-
-class ProbeFailed(RuntimeError):
-    """The webhook did not serve in time, or the probe cannot work at all (bad credentials)."""
 
 
 @dataclass(frozen=True)
@@ -151,31 +148,23 @@ class _KubernetesCluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plural", required=True, help="resource plural of the probe object, e.g. clusterservingruntimes")
     parser.add_argument("--service", required=True, help="namespace/name of the webhook Service (for diagnostics)")
     parser.add_argument("--timeout", type=float, required=True, help="seconds to wait at most")
     args = parser.parse_args(argv)
 
-    kubeconfig = os.environ.get(KUBECONFIG_ENV)
-    if not kubeconfig:
-        print(f"webhook_probe: {KUBECONFIG_ENV} is not set", file=sys.stderr)
-        return 2
     manifest = yaml.safe_load(sys.stdin.read())
-    try:
-        wait_until_served(
+    return probe.run(
+        "webhook_probe",
+        lambda kubeconfig: wait_until_served(
             _KubernetesCluster(kubeconfig),
             manifest,
             plural=args.plural,
             service=args.service,
             timeout_seconds=args.timeout,
-        )
-    except ProbeFailed as error:
-        print(f"webhook_probe: {error}", file=sys.stderr)
-        return 1
-    return 0
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import io
 import pytest
 import yaml
 
-from components.platform import kserve, webhook_probe
+from components.platform import kserve, probe, webhook_probe
 from components.platform.webhook_probe import Answer, ProbeFailed, classify, wait_until_served
 
 PROBE = yaml.safe_load(kserve.webhook_probe_manifest())
@@ -115,7 +115,7 @@ def test_fails_at_once_on_an_answer_that_waiting_cannot_fix():
 
 
 def test_main_refuses_to_run_without_a_kubeconfig(monkeypatch, capsys):
-    monkeypatch.delenv(webhook_probe.KUBECONFIG_ENV, raising=False)
+    monkeypatch.delenv(probe.KUBECONFIG_ENV, raising=False)
     monkeypatch.setattr("sys.stdin", io.StringIO(kserve.webhook_probe_manifest()))
     code = webhook_probe.main(["--plural", "clusterservingruntimes", "--service", "kserve/x", "--timeout", "5"])
     assert code == 2
@@ -134,7 +134,7 @@ def test_main_against_an_unreachable_api_server_times_out_cleanly(monkeypatch, c
             "current-context": "x",
         }
     )
-    monkeypatch.setenv(webhook_probe.KUBECONFIG_ENV, kubeconfig)
+    monkeypatch.setenv(probe.KUBECONFIG_ENV, kubeconfig)
     monkeypatch.setattr("sys.stdin", io.StringIO(kserve.webhook_probe_manifest()))
     code = webhook_probe.main(["--plural", "clusterservingruntimes", "--service", "kserve/x", "--timeout", "2"])
     assert code == 1
