@@ -18,7 +18,7 @@ class ProbeFailed(RuntimeError):
     """The cluster did not become what the probe waits for, in words that say what to check."""
 
 
-def run(program: str, probe: Callable[[str], None]) -> int:
+def run(program: str, probe: Callable[[str], object]) -> int:
     """Run `probe` with the kubeconfig: 0 when it returns, 1 with its reason on stderr when it
     raises ProbeFailed, 2 when there is no kubeconfig to give it."""
     kubeconfig = os.environ.get(KUBECONFIG_ENV)

@@ -9,70 +9,70 @@ from typing import Any
 from components import config
 from servebox.preflight.facts import FAIL, OK, AwsFacts, Check, GcpFacts
 
+# Where each cloud's provider looks for credentials, and the command that puts some there.
+_CREDENTIAL_SOURCES = {
+    "GCP": (
+        "Google provider looks (gcp:credentials, GOOGLE_CREDENTIALS, GOOGLE_OAUTH_ACCESS_TOKEN, "
+        "GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default file)",
+        "gcloud auth application-default login",
+    ),
+    "AWS": (
+        "AWS provider looks (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, ~/.aws/config with SSO, "
+        "AWS_WEB_IDENTITY_TOKEN_FILE, container credentials)",
+        "aws configure sso (or aws configure), then export AWS_PROFILE=<profile>",
+    ),
+}
+
+
+def _credentials(cloud: str, found: str) -> Check:
+    if found:
+        return Check(f"{cloud} credentials", OK, f"found: {found}")
+    looked_in, fix = _CREDENTIAL_SOURCES[cloud]
+    return Check(f"{cloud} credentials", FAIL, f"no credentials where the {looked_in}", fix)
+
+
+def _provider_key(key: str, value: str, source: str, stack: str, environ: tuple[str, ...], example: str) -> Check:
+    """A cloud provider's key that says where the stack goes (the project or the region)."""
+    if value:
+        return Check(key, OK, f"{value} ({source})")
+    return Check(
+        key,
+        FAIL,
+        f"not set for stack {stack} (nor {', '.join(environ)} in the environment)",
+        # Before the first up the stack may not exist yet, and `pulumi config set` needs it to.
+        f"servebox up {stack} --set {key}={example}   (or add the line `  {key}: {example}` "
+        f"under `config:` in stacks/Pulumi.{stack}.yaml)",
+    )
+
 
 def check_gcp_credentials(gcp: GcpFacts) -> Check:
     """Credentials where the Google provider looks for them (its `credentials` config, the
     GOOGLE_CREDENTIALS family of env vars, an access token, GOOGLE_APPLICATION_CREDENTIALS, then
     gcloud's application-default credentials file)."""
-    name = "GCP credentials"
     if gcp.credentials_problem:
         return Check(
-            name,
+            "GCP credentials",
             FAIL,
             gcp.credentials_problem,
             "point it at a readable key file, or unset it and run: gcloud auth application-default login",
         )
-    if not gcp.credentials:
-        return Check(
-            name,
-            FAIL,
-            "no credentials where the Google provider looks (gcp:credentials, GOOGLE_CREDENTIALS, "
-            "GOOGLE_OAUTH_ACCESS_TOKEN, GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default file)",
-            "gcloud auth application-default login",
-        )
-    return Check(name, OK, f"found: {gcp.credentials}")
+    return _credentials("GCP", gcp.credentials)
 
 
 def check_gcp_project(gcp: GcpFacts, stack: str) -> Check:
     """The project the VM and the bucket go in."""
-    if not gcp.project:
-        return Check(
-            "gcp:project",
-            FAIL,
-            f"not set for stack {stack} (nor {', '.join(config.GCP_PROJECT_ENV)} in the environment)",
-            # Before the first up the stack may not exist yet, and `pulumi config set` needs it to.
-            f"servebox up {stack} --set gcp:project=<project-id>   (or add the line `  gcp:project: <project-id>` "
-            f"under `config:` in stacks/Pulumi.{stack}.yaml)",
-        )
-    return Check("gcp:project", OK, f"{gcp.project} ({gcp.project_source})")
+    return _provider_key("gcp:project", gcp.project, gcp.project_source, stack, config.GCP_PROJECT_ENV, "<project-id>")
 
 
 def check_aws_credentials(aws: AwsFacts) -> Check:
     """Credentials where the AWS provider looks (its SDK's default chain, as far as files and the
     environment show it: keys, a profile, web identity, container credentials)."""
-    name = "AWS credentials"
-    if not aws.credentials:
-        return Check(
-            name,
-            FAIL,
-            "no credentials where the AWS provider looks (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, "
-            "~/.aws/config with SSO, AWS_WEB_IDENTITY_TOKEN_FILE, container credentials)",
-            "aws configure sso (or aws configure), then export AWS_PROFILE=<profile>",
-        )
-    return Check(name, OK, f"found: {aws.credentials}")
+    return _credentials("AWS", aws.credentials)
 
 
 def check_aws_region(aws: AwsFacts, stack: str) -> Check:
     """The region the instance and the bucket go in."""
-    if not aws.region:
-        return Check(
-            "aws:region",
-            FAIL,
-            f"not set for stack {stack} (nor {', '.join(config.AWS_REGION_ENV)} in the environment)",
-            f"servebox up {stack} --set aws:region=us-east-1   (or add the line `  aws:region: us-east-1` "
-            f"under `config:` in stacks/Pulumi.{stack}.yaml)",
-        )
-    return Check("aws:region", OK, f"{aws.region} ({aws.region_source})")
+    return _provider_key("aws:region", aws.region, aws.region_source, stack, config.AWS_REGION_ENV, "us-east-1")
 
 
 def gcp_credentials(environ: Mapping[str, str], home: Path, stack_config: Mapping[str, Any]) -> tuple[str, str]:
