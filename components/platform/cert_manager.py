@@ -53,12 +53,6 @@ class CertManager(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("cert-manager"), child)
         self.release = helm.release(
-            f"{name}-release",
-            versions.CERT_MANAGER,
-            release_name="cert-manager",
-            namespace=ns.metadata.name,
-            values=chart_values(),
-            timeout_seconds=args.timeout_seconds,
-            opts=child,
+            f"{name}-release", versions.CERT_MANAGER, ns, values=chart_values(), timeout_seconds=args.timeout_seconds, opts=child
         )
         self.register_outputs({"release": self.release.status})

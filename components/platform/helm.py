@@ -21,24 +21,25 @@ from components.versions import Chart
 def release(
     resource_name: str,
     chart: Chart,
+    namespace: k8s.core.v1.Namespace,
     *,
-    release_name: str,
-    namespace: pulumi.Input[str],
     values: pulumi.Input[Mapping[str, Any]],
     timeout_seconds: int,
     opts: pulumi.ResourceOptions,
+    release_name: str = "",
     skip_await: bool = False,
 ) -> k8s.helm.v3.Release:
-    """A Helm release of `chart` at its pinned version, awaited until ready (unless `skip_await`:
-    then whoever needs it waits on what it really needs, as the address probe does)."""
+    """A Helm release of `chart` at its pinned version in `namespace`, named `release_name` (the
+    chart's own name when empty), awaited until ready (unless `skip_await`: then whoever needs it
+    waits on what it really needs, as the address probe does)."""
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
-            name=release_name,
+            name=release_name or chart.name.rsplit("/", 1)[-1],
             chart=chart.name,
             version=chart.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
-            namespace=namespace,
+            namespace=namespace.metadata.name,
             # Namespaces are Pulumi resources of their own, so destroy removes them too.
             create_namespace=False,
             values=values,

@@ -101,8 +101,8 @@ class Istio(pulumi.ComponentResource):
             return helm.release(
                 f"{name}-{role}",
                 chart,
+                ns,
                 release_name=release_name,
-                namespace=ns.metadata.name,
                 values=values,
                 timeout_seconds=args.timeout_seconds,
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),

@@ -99,8 +99,7 @@ class Knative(pulumi.ComponentResource):
         operator = helm.release(
             f"{name}-operator",
             versions.KNATIVE_OPERATOR,
-            release_name="knative-operator",
-            namespace=operator_ns.metadata.name,
+            operator_ns,
             values=operator_values(),
             timeout_seconds=args.timeout_seconds,
             opts=child,

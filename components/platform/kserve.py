@@ -127,23 +127,14 @@ class KServe(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child)
-        crds = helm.release(
-            f"{name}-crd",
-            versions.KSERVE_CRD,
-            release_name="kserve-crd",
-            namespace=ns.metadata.name,
-            values={},
-            timeout_seconds=args.timeout_seconds,
-            opts=child,
-        )
+        crds = helm.release(f"{name}-crd", versions.KSERVE_CRD, ns, values={}, timeout_seconds=args.timeout_seconds, opts=child)
         values = pulumi.Output.from_input(args.domain).apply(
             lambda domain: resources_values(args.deployment_mode, domain)
         )
         controller = helm.release(
             f"{name}-resources",
             versions.KSERVE_RESOURCES,
-            release_name="kserve-resources",
-            namespace=ns.metadata.name,
+            ns,
             values=values,
             timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, crds, args.cert_manager, args.istio_crds, args.knative_serving),
@@ -160,8 +151,7 @@ class KServe(pulumi.ComponentResource):
         self.runtimes = helm.release(
             f"{name}-runtime-configs",
             versions.KSERVE_RUNTIME_CONFIGS,
-            release_name="kserve-runtime-configs",
-            namespace=ns.metadata.name,
+            ns,
             values=runtime_configs_values(),
             timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, self.webhook_ready),

@@ -132,8 +132,8 @@ class Seldon(pulumi.ComponentResource):
         self.operator = helm.release(
             f"{name}-operator",
             versions.SELDON_CORE_OPERATOR,
+            ns,
             release_name=RELEASE,
-            namespace=ns.metadata.name,
             values=operator_values(),
             timeout_seconds=args.timeout_seconds,
             opts=kube.after(child, args.cert_manager, args.istio_crds),
