@@ -16,6 +16,7 @@ reader.py (parse_settings, load_settings). This module is their public face.
 
 from __future__ import annotations
 
+from components.config import settings as _settings
 from components.config.existing import is_host_name, kubeconfig_problems
 from components.config.quantities import cpu_millicores, memory_bytes
 from components.config.reader import (
@@ -26,28 +27,7 @@ from components.config.reader import (
     settings_from_config,
 )
 from components.config.schema import AUTO, PROJECT_FILE, ConfigError, ConfigKey, config_schema, project_name
-from components.config.settings import (
-    AVAILABLE_SERVING,
-    AVAILABLE_TARGETS,
-    TARGET_STORES,
-    VM_TARGETS,
-    AwsSettings,
-    DeploymentMode,
-    ExistingSettings,
-    GcpSettings,
-    KindSettings,
-    ModelSettings,
-    NetworkMode,
-    OwnModel,
-    ScaleMetric,
-    Serving,
-    Settings,
-    SmokeTestSettings,
-    StoreKind,
-    Target,
-    TerminationAction,
-    VmSettings,
-)
+from components.config.settings import *  # noqa: F403 (its __all__: the typed settings, all public)
 from components.config.targets import (
     AWS_REGION_ENV,
     GCP_PROJECT_ENV,
@@ -60,37 +40,18 @@ from components.config.targets import (
 )
 
 __all__ = [
+    *_settings.__all__,
     "AUTO",
-    "AVAILABLE_SERVING",
-    "AVAILABLE_TARGETS",
     "AWS_REGION_ENV",
-    "AwsSettings",
     "ConfigError",
     "ConfigKey",
-    "DeploymentMode",
-    "ExistingSettings",
     "GCP_PROJECT_ENV",
     "GCP_REGION_ENV",
-    "GcpSettings",
     "KEY_SERVING",
     "KEY_TARGETS",
-    "KindSettings",
-    "ModelSettings",
-    "NetworkMode",
-    "OwnModel",
     "PROJECT_FILE",
     "RESERVED_NAMESPACES",
     "STACK_NAME_MAX_FOR_NAMES",
-    "ScaleMetric",
-    "Serving",
-    "Settings",
-    "SmokeTestSettings",
-    "StoreKind",
-    "TARGET_STORES",
-    "Target",
-    "TerminationAction",
-    "VM_TARGETS",
-    "VmSettings",
     "aws_architecture",
     "config_schema",
     "cpu_millicores",

@@ -9,6 +9,29 @@ from pathlib import Path
 
 from components.kubeconfig import ClusterEntry
 
+__all__ = [
+    "AVAILABLE_SERVING",
+    "AVAILABLE_TARGETS",
+    "AwsSettings",
+    "DeploymentMode",
+    "ExistingSettings",
+    "GcpSettings",
+    "KindSettings",
+    "ModelSettings",
+    "NetworkMode",
+    "OwnModel",
+    "ScaleMetric",
+    "Serving",
+    "Settings",
+    "SmokeTestSettings",
+    "StoreKind",
+    "TARGET_STORES",
+    "Target",
+    "TerminationAction",
+    "VM_TARGETS",
+    "VmSettings",
+]
+
 
 class Target(str, Enum):
     """Where the Kubernetes cluster runs."""
