@@ -69,24 +69,62 @@ def test_a_present_part_passes():
     check_present(cluster, "knative", domain="ml.example.com")
 
 
-def test_a_missing_part_names_itself_its_crd_and_its_key():
-    with pytest.raises(ProbeFailed) as error:
-        check_present(FakeCluster(), "cert-manager")
-    assert str(error.value) == (
+LACKING = [
+    pytest.param(
+        FakeCluster(),
+        "cert-manager",
+        {},
         "cert-manager is turned off (installCertManager: false), but the cluster does not have it: there is no "
         "CustomResourceDefinition certificates.cert-manager.io. Install cert-manager there, or let servebox install "
-        "it: pulumi config set installCertManager true"
-    )
-
-
-def test_a_crd_not_yet_established_is_said_so():
-    with pytest.raises(ProbeFailed) as error:
-        check_present(FakeCluster(crds={**ISTIO_CRDS, "gateways.networking.istio.io": False}), "istio")
-    assert str(error.value) == (
+        "it: pulumi config set installCertManager true",
+        id="missing-part-names-its-crd-and-key",
+    ),
+    pytest.param(
+        FakeCluster(crds={**ISTIO_CRDS, "gateways.networking.istio.io": False}),
+        "istio",
+        {},
         "Istio is turned off (installIstio: false), but its CustomResourceDefinition gateways.networking.istio.io "
         "is not established yet (kubectl get crd gateways.networking.istio.io -o yaml shows why). Fix that, or: "
-        "pulumi config set installIstio true"
-    )
+        "pulumi config set installIstio true",
+        id="crd-not-yet-established",
+    ),
+    pytest.param(
+        FakeCluster(
+            crds=KNATIVE_CRDS,
+            config_maps={("knative-serving", "config-network"): {"ingress-class": "kourier.ingress.networking.knative.dev"}},
+        ),
+        "knative",
+        {"domain": "ml.example.com"},
+        "Knative Serving is turned off (installKnative: false), but it does not route through Istio: "
+        "knative-serving/config-network has ingress-class 'kourier.ingress.networking.knative.dev', and KServe needs "
+        "'istio.ingress.networking.knative.dev' (net-istio). Install net-istio there, or: pulumi config set installKnative true",
+        id="knative-on-another-networking-layer",
+    ),
+    pytest.param(
+        FakeCluster(
+            crds=KNATIVE_CRDS,
+            config_maps={
+                ("knative-serving", "config-network"): NET_ISTIO,
+                ("knative-serving", "config-domain"): {"apps.corp.example": "", "_example": "…"},
+            },
+        ),
+        "knative",
+        {"domain": "ml.example.com"},
+        "Knative Serving is turned off (installKnative: false), but its domain config (knative-serving/config-domain) "
+        "does not serve ingressDomain 'ml.example.com' (it has: apps.corp.example), so model hosts would not route. "
+        "Fix: pulumi config set ingressDomain apps.corp.example",
+        id="knative-without-the-configured-domain-names-the-ones-it-has",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cluster", "part", "options", "message"), LACKING)
+def test_a_part_the_cluster_lacks_is_refused_with_the_exact_message(
+    cluster: FakeCluster, part: str, options: dict, message: str
+) -> None:
+    with pytest.raises(ProbeFailed) as error:
+        check_present(cluster, part, **options)
+    assert str(error.value) == message
 
 
 def test_istio_without_its_ingress_class_fails_standard_mode_only():
@@ -98,31 +136,6 @@ def test_istio_without_its_ingress_class_fails_standard_mode_only():
         "Istio is turned off (installIstio: false), but the cluster has no IngressClass with controller "
         "istio.io/ingress-controller, which KServe's standard mode creates its Ingresses for. Create one named "
         "istio, or: pulumi config set installIstio true"
-    )
-
-
-def test_knative_on_another_networking_layer_is_refused():
-    cluster = FakeCluster(crds=KNATIVE_CRDS, config_maps={("knative-serving", "config-network"): {"ingress-class": "kourier.ingress.networking.knative.dev"}})
-    with pytest.raises(ProbeFailed) as error:
-        check_present(cluster, "knative", domain="ml.example.com")
-    assert str(error.value) == (
-        "Knative Serving is turned off (installKnative: false), but it does not route through Istio: "
-        "knative-serving/config-network has ingress-class 'kourier.ingress.networking.knative.dev', and KServe needs "
-        "'istio.ingress.networking.knative.dev' (net-istio). Install net-istio there, or: pulumi config set installKnative true"
-    )
-
-
-def test_knative_without_the_configured_domain_names_the_ones_it_has():
-    cluster = FakeCluster(
-        crds=KNATIVE_CRDS,
-        config_maps={("knative-serving", "config-network"): NET_ISTIO, ("knative-serving", "config-domain"): {"apps.corp.example": "", "_example": "…"}},
-    )
-    with pytest.raises(ProbeFailed) as error:
-        check_present(cluster, "knative", domain="ml.example.com")
-    assert str(error.value) == (
-        "Knative Serving is turned off (installKnative: false), but its domain config (knative-serving/config-domain) "
-        "does not serve ingressDomain 'ml.example.com' (it has: apps.corp.example), so model hosts would not route. "
-        "Fix: pulumi config set ingressDomain apps.corp.example"
     )
 
 
