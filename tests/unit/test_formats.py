@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import joblib
@@ -191,119 +192,90 @@ def test_duplicate_names_name_both_entries() -> None:
 
 # --- detection ----------------------------------------------------------------------------------------
 
+def _two_model_files(root: Path, fitted: dict) -> Path:
+    (root / "two").mkdir()
+    joblib.dump(fitted["pipeline"], root / "two" / "a.joblib")
+    (root / "two" / "b.pkl").write_bytes(pickle.dumps(fitted["pipeline"]))
+    return root / "two"
+
+
+def _model_file_one_level_down(root: Path, fitted: dict) -> Path:
+    (root / "nested" / "inner").mkdir(parents=True)
+    joblib.dump(fitted["pipeline"], root / "nested" / "inner" / "model.joblib")
+    return root / "nested"
+
+
+def _upper_case_extension(root: Path, fitted: dict) -> Path:
+    (root / "model.PKL").write_bytes(pickle.dumps(fitted["pipeline"]))
+    return root / "model.PKL"
+
+
+def _xgboost_model_beside_metrics(root: Path, fitted: dict) -> Path:
+    (root / "xgb").mkdir()
+    fitted["xgb_booster"].save_model(str(root / "xgb" / "model.json"))
+    (root / "xgb" / "metrics.json").write_text("{}")  # xgbserver picks every *.json at the top level
+    return root / "xgb"
+
+
+def _xgboost_model_named_bst(root: Path, fitted: dict) -> Path:
+    fitted["xgb_booster"].save_model(str(root / "not-lgb.bst"))
+    return root / "not-lgb.bst"
+
+
+LAYOUT_REFUSALS = [
+    pytest.param(
+        "sklearn",
+        _two_model_files,
+        "models[0].path: got '<path>', a directory with 2 files the server would load (a.joblib, b.pkl) and it "
+        f"loads exactly one; {SKLEARN_RULE}. Fix: keep one of them there, or point models[0].path at the file itself",
+        id="two-model-files",
+    ),
+    pytest.param(
+        "sklearn",
+        _model_file_one_level_down,
+        "models[0].path: got '<path>', a directory with no *.joblib/*.pkl/*.pickle file (the server reads only "
+        f"the top level, not inner/model.joblib); {SKLEARN_RULE}. Fix: put the model file at the top of the directory",
+        id="nested",
+    ),
+    pytest.param(
+        "sklearn",
+        _upper_case_extension,
+        f"models[0].path: got '<path>'; {SKLEARN_RULE}. Fix: save it with one of those extensions (.joblib, .pkl, "
+        ".pickle, lower-case: the server matches them exactly)",
+        id="upper-case-extension",
+    ),
+    pytest.param(
+        "xgboost",
+        _xgboost_model_beside_metrics,
+        "models[0].path: got '<path>', a directory with 2 files the server would load (metrics.json, model.json) "
+        f"and it loads exactly one; {XGB_RULE}. Fix: keep one of them there, or point models[0].path at the file itself",
+        id="xgboost-beside-metrics",
+    ),
+    pytest.param(
+        "lightgbm",
+        _xgboost_model_named_bst,
+        "models[0].path: not-lgb.bst is not a LightGBM text model (it does not start with 'tree' and 'version='); "
+        f"{LGB_RULE}. Fix: booster.save_model('model.bst') (LGBMModel: model.booster_.save_model('model.bst'))",
+        id="not-lightgbm",
+    ),
+    pytest.param(
+        "sklearn",
+        lambda root, fitted: root / "gone",
+        "models[0].path: got '<path>', which does not exist; allowed: a model file or directory on this "
+        "machine. Fix: point models[0].path at the saved model (or use uri for a model already in a bucket)",
+        id="missing",
+    ),
+]
+
+
 # A .bst that XGBoost writes is UBJSON, which it says in a warning: the point of these files.
 @pytest.mark.filterwarnings("ignore:.*Saving model in the UBJSON format as default")
-def test_formats_are_detected_from_real_artifacts(tmp_path: Path, fitted: dict) -> None:
-    joblib.dump(fitted["pipeline"], tmp_path / "model.joblib")
-    (tmp_path / "model.pkl").write_bytes(pickle.dumps(fitted["pipeline"]))
-    fitted["xgb_booster"].save_model(str(tmp_path / "model.json"))
-    fitted["xgb_booster"].save_model(str(tmp_path / "model.ubj"))
-    fitted["xgb_booster"].save_model(str(tmp_path / "xgb.bst"))
-    fitted["lgb_booster"].save_model(str(tmp_path / "lgb.bst"))
-    detected = {name: layout.detect_format(tmp_path / name)
-                for name in ("model.joblib", "model.pkl", "model.json", "model.ubj", "xgb.bst", "lgb.bst")}
-    assert detected == {"model.joblib": "sklearn", "model.pkl": "sklearn", "model.json": "xgboost",
-                        "model.ubj": "xgboost", "xgb.bst": "xgboost", "lgb.bst": "lightgbm"}
-
-
-def test_directory_layouts_are_detected(tmp_path: Path, fitted: dict) -> None:
-    sklearn_dir = tmp_path / "sk"
-    sklearn_dir.mkdir()
-    joblib.dump(fitted["pipeline"], sklearn_dir / "model.joblib")
-    (sklearn_dir / "metrics.json").write_text('{"accuracy": 0.9}')  # JSON that is no model is ignored
-    layouts = {
-        "tf": ["1/saved_model.pb"],
-        "ts": ["config/config.properties", "model-store/churn.mar"],
-        "triton": ["churn/1/model.onnx"],
-        "hf": ["config.json", "model.safetensors"],
-    }
-    for name, files in layouts.items():
-        for file in files:
-            (tmp_path / name / file).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / name / file).write_bytes(b"")
-    assert [layout.detect_format(tmp_path / d) for d in ("sk", "tf", "ts", "triton", "hf")] == [
-        "sklearn", "tensorflow", "pytorch", "onnx", "huggingface",
-    ]
-
-
-def test_undetectable_artifacts_are_refused(tmp_path: Path, fitted: dict) -> None:
-    detectable = (
-        "*.joblib/*.pkl/*.pickle (sklearn), *.ubj/*.json (xgboost), *.bst (xgboost or lightgbm, by content), "
-        "*.pmml, or a TensorFlow SavedModel, TorchServe, Triton or Hugging Face directory"
-    )
-    (tmp_path / "model.bin").write_bytes(b"\x00")
-    (tmp_path / "other.json").write_text('{"weights": [1, 2]}')
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
-    joblib.dump(fitted["pipeline"], mixed / "model.joblib")
-    fitted["lgb_booster"].save_model(str(mixed / "model.bst"))
-    cases = {
-        tmp_path / "model.bin": f"models[0].path: got '{tmp_path / 'model.bin'}'; servebox cannot tell the format of "
-        f"a .bin file; allowed: {detectable}. Fix: rename it to the extension its framework saves, or set the "
-        "model's format",
-        tmp_path / "other.json": f"models[0].path: got '{tmp_path / 'other.json'}'; a JSON file that is not an XGBoost "
-        "model (no top-level 'learner' object). Fix: save the Booster with booster.save_model('model.json')",
-        empty: f"models[0].path: got '{empty}', a directory with no model file; allowed: a directory whose format "
-        f"servebox can tell ({detectable}). Fix: set the model's format, or point models[0].path at the one model file",
-        mixed: f"models[0].path: got '{mixed}', a directory with model files of several formats (lightgbm, sklearn); "
-        f"allowed: a directory whose format servebox can tell ({detectable}). Fix: set the model's format, or point "
-        "models[0].path at the one model file",
-        tmp_path / "nope": f"models[0].path: got '{tmp_path / 'nope'}', which does not exist; allowed: a model file or "
-        "directory on this machine. Fix: point models[0].path at the saved model (or use uri for a model already "
-        "in a bucket)",
-    }
-    for path, message in cases.items():
-        with pytest.raises(layout.ModelCheckError) as raised:
-            layout.detect_format(path, "models[0].path")
-        assert raised.value.problems == [message]
-
-
-# --- layouts --------------------------------------------------------------------------------------------
-
-# A .bst that XGBoost writes is UBJSON, which it says in a warning: the point of these files.
-@pytest.mark.filterwarnings("ignore:.*Saving model in the UBJSON format as default")
-def test_layout_refusals_say_what_the_server_loads(tmp_path: Path, fitted: dict) -> None:
-    two = tmp_path / "two"
-    two.mkdir()
-    joblib.dump(fitted["pipeline"], two / "a.joblib")
-    (two / "b.pkl").write_bytes(pickle.dumps(fitted["pipeline"]))
-    nested = tmp_path / "nested"
-    (nested / "inner").mkdir(parents=True)
-    joblib.dump(fitted["pipeline"], nested / "inner" / "model.joblib")
-    upper = tmp_path / "model.PKL"
-    upper.write_bytes(pickle.dumps(fitted["pipeline"]))
-    xgb_dir = tmp_path / "xgb"
-    xgb_dir.mkdir()
-    fitted["xgb_booster"].save_model(str(xgb_dir / "model.json"))
-    (xgb_dir / "metrics.json").write_text("{}")  # xgbserver picks every *.json at the top level
-    not_lgb = tmp_path / "not-lgb.bst"
-    fitted["xgb_booster"].save_model(str(not_lgb))
-    assert layout.check_layout("sklearn", two, "models[0].path") == [
-        f"models[0].path: got '{two}', a directory with 2 files the server would load (a.joblib, b.pkl) and it "
-        f"loads exactly one; {SKLEARN_RULE}. Fix: keep one of them there, or point models[0].path at the file itself"
-    ]
-    assert layout.check_layout("sklearn", nested, "models[0].path") == [
-        f"models[0].path: got '{nested}', a directory with no *.joblib/*.pkl/*.pickle file (the server reads only "
-        f"the top level, not inner/model.joblib); {SKLEARN_RULE}. Fix: put the model file at the top of the directory"
-    ]
-    assert layout.check_layout("sklearn", upper, "models[0].path") == [
-        f"models[0].path: got '{upper}'; {SKLEARN_RULE}. Fix: save it with one of those extensions (.joblib, .pkl, "
-        ".pickle, lower-case: the server matches them exactly)"
-    ]
-    assert layout.check_layout("xgboost", xgb_dir, "models[1].path") == [
-        f"models[1].path: got '{xgb_dir}', a directory with 2 files the server would load (metrics.json, model.json) "
-        f"and it loads exactly one; {XGB_RULE}. Fix: keep one of them there, or point models[1].path at the file itself"
-    ]
-    assert layout.check_layout("lightgbm", not_lgb, "models[2].path") == [
-        f"models[2].path: not-lgb.bst is not a LightGBM text model (it does not start with 'tree' and 'version='); {LGB_RULE}. "
-        "Fix: booster.save_model('model.bst') (LGBMModel: model.booster_.save_model('model.bst'))"
-    ]
-    assert layout.check_layout("sklearn", tmp_path / "gone", "models[0].path") == [
-        f"models[0].path: got '{tmp_path / 'gone'}', which does not exist; allowed: a model file or directory on this "
-        "machine. Fix: point models[0].path at the saved model (or use uri for a model already in a bucket)"
-    ]
+@pytest.mark.parametrize(("model_format", "make", "message"), LAYOUT_REFUSALS)
+def test_layout_refusals_say_what_the_server_loads(
+    tmp_path: Path, fitted: dict, model_format: str, make: Callable[[Path, dict], Path], message: str
+) -> None:
+    path = make(tmp_path, fitted)
+    assert layout.check_layout(model_format, path, "models[0].path") == [message.replace("<path>", str(path))]
 
 
 def test_directory_format_layouts(tmp_path: Path) -> None:
