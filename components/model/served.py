@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,37 +237,32 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
             custom_timeouts=pulumi.CustomTimeouts(create=f"{shared.timeout_seconds}s", update=f"{shared.timeout_seconds}s")
         ),
     )
+    # The resource that serves the model: its kind, and its manifest for a bucket URI and an account.
+    render: Callable[[str, str], dict]
     if on_seldon:
         secret_name = f"{model.name}-storage" if credentials else None
-        manifest = pulumi.Output.all(uri, account.metadata.name).apply(
-            lambda values: seldon.seldon_deployment(model, values[0], values[1], secret_name, spec.component)
-        )
-        resource = kube.custom_resource(
-            f"{prefix}-sdep",
-            manifest,
-            api_version="machinelearning.seldon.io/v1",
-            kind="SeldonDeployment",
-            namespace=shared.namespace.metadata.name,
-            opts=awaited,
-        )
-        path_prefix = seldon.path_prefix(model.name, model.namespace)
-        protocol = seldon.PROTOCOL
-        definition = seldon.seldon_deployment(model, "", "", secret_name, spec.component)
+
+        def render(uri: str, account: str) -> dict:
+            return seldon.seldon_deployment(model, uri, account, secret_name, spec.component)
+
+        suffix, api_version, kind = "sdep", "machinelearning.seldon.io/v1", "SeldonDeployment"
+        path_prefix, protocol = seldon.path_prefix(model.name, model.namespace), seldon.PROTOCOL
     else:
-        manifest = pulumi.Output.all(uri, account.metadata.name).apply(
-            lambda values: inference_service(spec, shared.deployment_mode, values[0], values[1])
-        )
-        resource = kube.custom_resource(
-            f"{prefix}-isvc",
-            manifest,
-            api_version="serving.kserve.io/v1beta1",
-            kind="InferenceService",
-            namespace=shared.namespace.metadata.name,
-            opts=awaited,
-        )
-        path_prefix = ""
-        protocol = spec.protocol
-        definition = inference_service(spec, shared.deployment_mode, "", "")
+
+        def render(uri: str, account: str) -> dict:
+            return inference_service(spec, shared.deployment_mode, uri, account)
+
+        suffix, api_version, kind = "isvc", "serving.kserve.io/v1beta1", "InferenceService"
+        path_prefix, protocol = "", spec.protocol
+    resource = kube.custom_resource(
+        f"{prefix}-{suffix}",
+        pulumi.Output.all(uri, account.metadata.name).apply(lambda values: render(values[0], values[1])),
+        api_version=api_version,
+        kind=kind,
+        namespace=shared.namespace.metadata.name,
+        opts=awaited,
+    )
+    definition = render("", "")
     where = pulumi.Output.all(shared.ingress_address, shared.ingress_port, shared.ingress_domain).apply(
         lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), address[2], path_prefix)
     )
