@@ -956,34 +956,33 @@ def test_main_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(report["checks"][0]) == {"name", "status", "message", "hint"}
 
 
-# --- scripts/up.sh -----------------------------------------------------------------------------------
+# --- VM stacks ------------------------------------------------------------------------------------
 
 
-# --- VM stacks (gcp) ---------------------------------------------------------------------------------
-
-
-def _gcp_facts(**gcp: Any) -> pf.HostFacts:
+def _vm_facts(target: str, **cloud: Any) -> pf.HostFacts:
+    """A laptop with the Pulumi CLI, about to bring up a `target` stack whose cloud shows `cloud`."""
+    facts = pf.GcpFacts(**cloud) if target == "gcp" else pf.AwsFacts(**cloud)
     return pf.HostFacts(
-        stack="gcp",
+        stack=target,
         host_os="darwin",
         host_arch="arm64",
         hostname="laptop",
         tools={"pulumi": pf.ToolRun("/usr/local/bin/pulumi", "v3.272.0\n")},
-        target="gcp",
-        gcp=pf.GcpFacts(**gcp),
+        target=target,
+        **{target: facts},
     )
 
 
 def test_a_gcp_stack_is_checked_for_pulumi_credentials_and_project_only() -> None:
     checks = pf.run_checks(
-        _gcp_facts(project="my-proj-1", project_source="gcp:project in the stack's config", credentials="GOOGLE_CREDENTIALS")
+        _vm_facts("gcp", project="my-proj-1", project_source="gcp:project in the stack's config", credentials="GOOGLE_CREDENTIALS")
     )
     assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("GCP credentials", "OK"), ("gcp:project", "OK")]
     assert checks[2].message == "my-proj-1 (gcp:project in the stack's config)"
 
 
 def test_a_gcp_stack_without_credentials_or_project_fails_with_the_fixes() -> None:
-    credentials, project = pf.run_checks(_gcp_facts())[1:]
+    credentials, project = pf.run_checks(_vm_facts("gcp"))[1:]
     assert (credentials.status, credentials.hint) == ("FAIL", "gcloud auth application-default login")
     assert credentials.message.startswith("no credentials where the Google provider looks")
     assert (project.status, project.hint) == (
@@ -1037,20 +1036,8 @@ def test_the_shipped_gcp_stack_is_a_gcp_stack() -> None:
     assert pf.stack_target("gcp") == "gcp"
 
 
-# --- VM stacks (aws) ---------------------------------------------------------------------------------
-
-
 def test_an_aws_stack_is_checked_for_pulumi_credentials_and_region_only() -> None:
-    facts = pf.HostFacts(
-        stack="aws",
-        host_os="linux",
-        host_arch="amd64",
-        hostname="ci",
-        tools={"pulumi": pf.ToolRun("/usr/bin/pulumi", "v3.272.0\n")},
-        target="aws",
-        aws=pf.AwsFacts(),
-    )
-    checks = pf.run_checks(facts)
+    checks = pf.run_checks(_vm_facts("aws"))
     assert [(c.name, c.status) for c in checks] == [("pulumi CLI", "OK"), ("AWS credentials", "FAIL"), ("aws:region", "FAIL")]
     assert checks[2].hint == (
         "servebox up aws --set aws:region=us-east-1   (or add the line `  aws:region: us-east-1` "
