@@ -103,6 +103,16 @@ OUR_VALUES: dict[str, Callable[[DeploymentMode], Mapping[str, Any]]] = {
 
 
 # --- Quantities --------------------------------------------------------------------------------
+
+def _parsed(quantity: str | None, parse: Callable[[str], Decimal | None], what: str) -> Decimal:
+    """A Kubernetes quantity as a number (0 when not set), or a ValueError naming what it should be."""
+    if quantity is None:
+        return Decimal(0)
+    value = parse(quantity)
+    if value is None:
+        raise ValueError(f"not a {what} quantity: {quantity!r}")
+    return value
+
 @dataclass(frozen=True)
 class Requests:
     """A container's CPU and memory requests as Kubernetes quantities; None where not set."""
@@ -120,22 +130,12 @@ class Requests:
     @property
     def millicores(self) -> Decimal:
         """CPU in millicores; 0 when not set (a container without a request asks for nothing)."""
-        if self.cpu is None:
-            return Decimal(0)
-        value = cpu_millicores(self.cpu)
-        if value is None:
-            raise ValueError(f"not a CPU quantity: {self.cpu!r}")
-        return value
+        return _parsed(self.cpu, cpu_millicores, "CPU")
 
     @property
     def bytes(self) -> Decimal:
         """Memory in bytes; 0 when not set."""
-        if self.memory is None:
-            return Decimal(0)
-        value = memory_bytes(self.memory)
-        if value is None:
-            raise ValueError(f"not a memory quantity: {self.memory!r}")
-        return value
+        return _parsed(self.memory, memory_bytes, "memory")
 
     def __str__(self) -> str:
         return f"{self.cpu or '-'}/{self.memory or '-'}"
