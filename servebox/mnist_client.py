@@ -298,63 +298,52 @@ def _call(request: urllib.request.Request, url: str, timeout: float) -> tuple[in
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", errors="replace")
         raise _http_error(url, error.code, body) from None
-    except urllib.error.URLError as error:
-        # A connect timeout arrives wrapped in URLError; a read timeout arrives bare (below).
-        if isinstance(error.reason, TimeoutError):
-            raise _timeout_error(url, timeout) from None
-        raise _unreachable_error(url, str(error.reason)) from None
-    except TimeoutError:
-        raise _timeout_error(url, timeout) from None
-    except (OSError, http.client.HTTPException) as error:
-        raise _unreachable_error(url, f"connection failed mid-answer: {error!r}") from None
+    except (OSError, http.client.HTTPException) as error:  # URLError and TimeoutError are OSErrors
+        raise _no_answer_error(url, error, timeout) from None
 
 
-def _timeout_error(url: str, timeout: float) -> EndpointError:
-    return EndpointError(
-        f"no answer within {timeout:g} s",
-        url=url,
-        check="the model may still be starting (Knative scales it from zero) or overloaded; "
-        "wait and retry, or raise the timeout",
-    )
+_MAY_BE_STARTING = (
+    "the model may still be starting (Knative scales it from zero) or overloaded; wait and retry, or raise the timeout"
+)
+_IS_IT_RUNNING = (
+    "that the server or cluster is running and the URL's host and port are right "
+    "(for a stack: `pulumi stack output infer_url` and the ingress address)"
+)
+# What an HTTP status means for a prediction, and what to check; any other status is a rejection.
+_STATUS_MEANINGS = {
+    404: (
+        "wrong URL: nothing answers at this path",
+        "the path is /v2/models/<model>/infer (V2) or /v1/models/<model>:predict (V1), <model> "
+        "is the InferenceService name, the runtime serves that protocol, and through the ingress "
+        "the Host header (--host-header) is the InferenceService's host",
+    ),
+    **dict.fromkeys(
+        (502, 503, 504),
+        (
+            "the model is not serving yet",
+            "the InferenceService may still be starting or scaling from zero; wait and retry "
+            "(`kubectl get inferenceservice -A`)",
+        ),
+    ),
+}
+_REJECTED = (
+    "the server rejected the request",
+    "the body excerpt says why; requests must be FP32 tensors shaped [n, 784] scaled by metrics.json's input_scale",
+)
 
 
-def _unreachable_error(url: str, reason: str) -> EndpointError:
-    return EndpointError(
-        f"the endpoint is unreachable ({reason})",
-        url=url,
-        check="that the server or cluster is running and the URL's host and port are right "
-        "(for a stack: `pulumi stack output infer_url` and the ingress address)",
-    )
+def _no_answer_error(url: str, error: Exception, timeout: float) -> EndpointError:
+    """Nothing, or half an answer, came back: too slow, unreachable, or cut off."""
+    # A connect timeout arrives wrapped in URLError; a read timeout arrives bare.
+    if isinstance(getattr(error, "reason", error), TimeoutError):
+        return EndpointError(f"no answer within {timeout:g} s", url=url, check=_MAY_BE_STARTING)
+    reason = str(error.reason) if isinstance(error, urllib.error.URLError) else f"connection failed mid-answer: {error!r}"
+    return EndpointError(f"the endpoint is unreachable ({reason})", url=url, check=_IS_IT_RUNNING)
 
 
 def _http_error(url: str, status: int, body: str) -> EndpointError:
-    if status == 404:
-        return EndpointError(
-            "wrong URL: nothing answers at this path",
-            url=url,
-            status=status,
-            body=body,
-            check="the path is /v2/models/<model>/infer (V2) or /v1/models/<model>:predict (V1), <model> "
-            "is the InferenceService name, the runtime serves that protocol, and through the ingress "
-            "the Host header (--host-header) is the InferenceService's host",
-        )
-    if status in (502, 503, 504):
-        return EndpointError(
-            "the model is not serving yet",
-            url=url,
-            status=status,
-            body=body,
-            check="the InferenceService may still be starting or scaling from zero; wait and retry "
-            "(`kubectl get inferenceservice -A`)",
-        )
-    return EndpointError(
-        "the server rejected the request",
-        url=url,
-        status=status,
-        body=body,
-        check="the body excerpt says why; requests must be FP32 tensors shaped [n, 784] scaled by "
-        "metrics.json's input_scale",
-    )
+    problem, check = _STATUS_MEANINGS.get(status, _REJECTED)
+    return EndpointError(problem, url=url, status=status, body=body, check=check)
 
 
 def _labels(values: Any, count: int, url: str) -> list[int]:
