@@ -2,7 +2,8 @@
 
 Creates (all in the stack's project, zone and region, on the gcp provider given once): the network
 (the project's default VPC, or a VPC and subnet of the stack's own), firewall rules that open HTTP
-to `modelCidrs` and SSH and the Kubernetes API to `adminCidrs` and nothing else, an external IP
+to `modelCidrs` and SSH and the Kubernetes API to `adminCidrs`, and a rule that denies this VM
+everything else (so the network's own allow rules, a default network's included, do not reach it), an external IP
 (ephemeral, or a reserved static one), a dedicated service account with no role of its own (the
 store grants it read access to the model bucket), an ED25519 SSH key, and the VM. Its cloud-init
 installs the pinned k3s (components/cluster/vm.py); a TTL through `max_run_duration` ends it.
@@ -33,6 +34,13 @@ EXPIRY_LABEL = "servebox-expires-at"
 VM_RESOURCE = (component_type("cluster", "GcpVmCluster"), "gcp:compute/instance:Instance", "cluster-vm")
 """(parent type, type, name) of the VM in the stack: what scripts/refresh_targets.py refreshes."""
 NETWORK_TAG = "servebox"
+# Firewall rules add up, and a project's default network carries stock allow rules for every
+# instance at priority 65534 (default-allow-ssh from 0.0.0.0/0, default-allow-internal from
+# 10.128.0.0/9, -rdp, -icmp). A deny-all rule for this VM's tag at a higher priority than those
+# shuts them out on whatever network the VM sits on; the stack's allow rules sit above it.
+# https://cloud.google.com/firewall/docs/firewalls#default_firewall_rules
+ALLOW_PRIORITY = 1000
+DENY_OTHERS_PRIORITY = 65000
 
 
 def scheduling(vm: VmSettings) -> gcp.compute.InstanceSchedulingArgs:
@@ -134,6 +142,7 @@ class GcpVmCluster(shared.VmClusterComponent):
                 name=f"{args.base_name}-allow-{rule.role}",
                 network=network,
                 direction="INGRESS",
+                priority=ALLOW_PRIORITY,
                 allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in rule.ports])],
                 source_ranges=list(rule.cidrs),
                 target_tags=[args.base_name],
@@ -142,6 +151,20 @@ class GcpVmCluster(shared.VmClusterComponent):
             )
             for rule in shared.ingress_rules(args.vm)
         ]
+        firewalls.append(
+            gcp.compute.Firewall(
+                f"{name}-deny-others",
+                name=f"{args.base_name}-deny-others",
+                network=network,
+                direction="INGRESS",
+                priority=DENY_OTHERS_PRIORITY,
+                denies=[gcp.compute.FirewallDenyArgs(protocol="all")],
+                source_ranges=["0.0.0.0/0"],
+                target_tags=[args.base_name],
+                description="servebox: everything the rules above do not allow, whatever else the network allows",
+                opts=child,
+            )
+        )
 
         address = (
             gcp.compute.Address(

@@ -60,7 +60,7 @@ def test_the_kubernetes_provider_comes_after_the_kubeconfig_and_serves_platform_
 
 
 def test_the_vm_waits_for_its_firewall_and_the_model_for_the_bucket_object(gcp_run: ProgramRun) -> None:
-    assert set(gcp_run[INSTANCE].depends_on) == {"cluster-allow-model", "cluster-allow-admin"}
+    assert set(gcp_run[INSTANCE].depends_on) == {"cluster-allow-model", "cluster-allow-admin", "cluster-deny-others"}
     assert gcp_run["model-upload"].depends_on == ["store-reader"]  # readable once it exists
     assert {"model-upload", "platform-kserve-runtime-configs"} <= gcp_run.waits_on("model-isvc")
 
@@ -86,8 +86,10 @@ def test_http_is_open_only_to_this_machine_by_default(gcp_run: ProgramRun) -> No
 
 
 def test_no_rule_opens_anything_to_the_world_by_default(gcp_run: ProgramRun) -> None:
-    assert all("0.0.0.0/0" not in rule["sourceRanges"] for rule in _rules(gcp_run).values())
-    assert set(_rules(gcp_run)) == {"cluster-allow-model", "cluster-allow-admin"}
+    rules = _rules(gcp_run)
+    assert set(rules) == {"cluster-allow-model", "cluster-allow-admin", "cluster-deny-others"}
+    assert all("0.0.0.0/0" not in rule["sourceRanges"] for rule in rules.values() if "allows" in rule)
+    assert "allows" not in rules["cluster-deny-others"]
 
 
 def test_explicit_cidrs_override_auto_and_the_world_needs_the_opt_in() -> None:

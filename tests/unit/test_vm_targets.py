@@ -29,6 +29,7 @@ CLOUD_RESOURCES = {
         "cluster": "servebox:cluster:GcpVmCluster",
         "cluster-allow-model": "gcp:compute/firewall:Firewall",
         "cluster-allow-admin": "gcp:compute/firewall:Firewall",
+        "cluster-deny-others": "gcp:compute/firewall:Firewall",
         "cluster-node-identity": "gcp:serviceaccount/account:Account",
         "cluster-ssh-key": "tls:index/privateKey:PrivateKey",
         "cluster-vm": "gcp:compute/instance:Instance",
