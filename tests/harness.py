@@ -12,6 +12,7 @@ every such stand-in.
 
 from __future__ import annotations
 
+import logging
 import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ class ProgramRun:
     secret_outputs: set[str]
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     """(token, arguments) of every data-source call, in order."""
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (`pulumi.log.warn`), as the engine would show them."""
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources.values() if r.type == type_]
@@ -342,7 +345,8 @@ def _run(config: CliConfig, stack: str, load_balancer_address: str, main: Path) 
     monitor = EngineMonitor(mocks)
     global LAST_REGISTRATIONS
     LAST_REGISTRATIONS = mocks.registrations
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    engine_log = _EngineLog()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, logger=engine_log.logger, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
 
     options: dict[str, tuple[str, pulumi.ResourceOptions]] = {}
@@ -393,4 +397,20 @@ def _run(config: CliConfig, stack: str, load_balancer_address: str, main: Path) 
         entry.custom = bool(registration.custom)
         entry.inputs = registration.inputs
         entry.provider = registration.provider
-    return ProgramRun(by_name, values, secrets, [(call.token, dict(call.args)) for call in mocks.calls])
+    return ProgramRun(
+        by_name, values, secrets, [(call.token, dict(call.args)) for call in mocks.calls], engine_log.warnings
+    )
+
+
+class _EngineLog(logging.Handler):
+    """The mock engine's log (the SDK's MockEngine writes `pulumi.log` calls to a logger): kept per run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.warnings: list[str] = []
+        self.logger = logging.Logger(f"servebox-engine-{id(self)}", logging.DEBUG)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.warnings.append(record.getMessage())

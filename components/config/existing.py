@@ -3,14 +3,13 @@ and the store that fits the cluster (keyless on GKE and EKS)."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from components import kubeconfig
-from components.config.networks import _resolve_auto
+from components.config.networks import _resolve_auto, too_wide, world_problem
 from components.config.schema import _Reader, _shell_word, config_schema, known
 from components.config.settings import DeploymentMode, ExistingSettings, StoreKind
 from components.config.targets import AWS_REGION_ENV, GCP_PROJECT_ENV, GCP_REGION_ENV, provider_setting
@@ -176,11 +175,8 @@ def _existing_settings(
     if store is StoreKind.MINIO:
         (cidrs,) = _resolve_auto(read, {"adminCidrs": read.cidrs("adminCidrs")}, public_ipv4)
         if isinstance(cidrs, tuple):
-            if any(ipaddress.IPv4Network(cidr).prefixlen == 0 for cidr in cidrs):
-                read.problems.append(
-                    f"adminCidrs: got {read.value('adminCidrs')!r}; allowed: networks narrower than 0.0.0.0/0 (it "
-                    "would open MinIO's S3 API to the whole internet). Fix: pulumi config set adminCidrs auto"
-                )
+            if count := too_wide(cidrs):
+                read.problems.append(world_problem("adminCidrs", read.value("adminCidrs"), count, "MinIO's S3 API", None))
             settings["admin_cidrs"] = cidrs
     if access is None or cluster is None or None in parts.values() or address is None or domain is None or store is None:
         return None

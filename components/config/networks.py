@@ -1,5 +1,11 @@
 """Who may reach a VM: the CIDR keys (adminCidrs, modelCidrs), `auto` resolved to this machine's
-address, the world check, and the TTL keys every VM target shares."""
+address, the world check, and the TTL keys every VM target shares.
+
+The world check counts coverage, not prefixes: `0.0.0.0/1,128.0.0.0/1` opens as much as `0.0.0.0/0`.
+A key's networks are too wide when together they hold more public addresses than one /8 (16,777,216);
+private, loopback, link-local, shared (CGNAT) and reserved space does not count, since the internet
+cannot send from it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,50 @@ from typing import cast
 from components import host
 from components.config.schema import AUTO, _Reader, known
 from components.config.settings import TerminationAction, VmSettings
+
+WORLD_BOUND_PREFIX = 8
+WORLD_BOUND = 2 ** (32 - WORLD_BOUND_PREFIX)
+# Address space no packet from the internet carries as its source (RFC 6890's special-purpose blocks
+# that are not globally reachable), so a rule that admits it opens nothing to the world.
+_NOT_PUBLIC = tuple(
+    ipaddress.IPv4Network(block)
+    for block in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    )
+)
+
+
+def public_addresses(cidrs: tuple[str, ...]) -> int:
+    """How many globally reachable IPv4 addresses the union of `cidrs` holds."""
+    total = 0
+    for network in ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs):
+        hidden = 0
+        for block in _NOT_PUBLIC:
+            if block.subnet_of(network):
+                hidden += block.num_addresses
+            elif network.subnet_of(block):
+                hidden = network.num_addresses
+                break
+        total += network.num_addresses - hidden
+    return total
+
+
+def too_wide(cidrs: tuple[str, ...]) -> int | None:
+    """The public addresses `cidrs` open, when more than WORLD_BOUND; None when they stay within it."""
+    count = public_addresses(cidrs)
+    return count if count > WORLD_BOUND else None
+
+
+def world_problem(key: str, given: str, count: int, opens: str, opt_in: str | None) -> str:
+    """The refusal of a key whose networks are too wide, naming them, the bound and the opt-in."""
+    unless = f" unless {opt_in} is true" if opt_in else ""
+    return (
+        f"{key}: got {given!r}, networks that together hold {count:,} public addresses; allowed: networks "
+        f"that together hold at most {WORLD_BOUND:,} (a /{WORLD_BOUND_PREFIX}){unless} (it would open {opens} to "
+        f"{'the whole' if count >= 2**31 else 'much of the'} internet). Fix: pulumi config set {key} auto"
+    )
 
 
 def _resolve_auto(
@@ -41,14 +91,19 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
     action = read.enum("vmTerminationAction", TerminationAction)
     spot = read.boolean("vmSpot")
     admin, model = _resolve_auto(read, {"adminCidrs": admin, "modelCidrs": model}, public_ipv4)
-    if isinstance(admin, tuple) and allow_world is False:
-        world = [cidr for cidr in admin if ipaddress.IPv4Network(cidr).prefixlen == 0]
-        if world:
-            read.problems.append(
-                f"adminCidrs: got {read.value('adminCidrs')!r}; allowed: networks narrower than {world[0]} unless "
-                "allowWorldAdminAccess is true (it would open SSH and the Kubernetes API of the VM to the "
-                "whole internet). Fix: pulumi config set adminCidrs auto"
+    if isinstance(admin, tuple) and allow_world is False and (count := too_wide(admin)):
+        read.problems.append(
+            world_problem(
+                "adminCidrs", read.value("adminCidrs"), count, "SSH and the Kubernetes API of the VM", "allowWorldAdminAccess"
             )
+        )
+    if isinstance(model, tuple) and (count := too_wide(model)):
+        # Allowed: a workshop's attendees call from anywhere. Said at every up, so it is a choice.
+        read.warnings.append(
+            f"modelCidrs: {read.value('modelCidrs')!r} opens the model's HTTP endpoint to {count:,} public "
+            "addresses; anyone among them can send it predictions. Narrow it unless that is the point: "
+            "pulumi config set modelCidrs auto"
+        )
     if None in (admin, model, allow_world, ttl, action, spot):
         return None
     return VmSettings(

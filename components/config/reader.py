@@ -223,6 +223,7 @@ def parse_settings(
         existing=existing,
         serve_sample=serve_sample,
         own_models=own_models,
+        warnings=tuple(read.warnings),
     )
 
 
@@ -230,7 +231,10 @@ def load_settings() -> Settings:
     """Read this stack's config through the Pulumi runtime and validate it (see settings_from_config)."""
     every_key = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     secret = frozenset(key for key in every_key if pulumi.runtime.config.is_config_secret(key))
-    return settings_from_config(every_key, project=pulumi.get_project(), stack=pulumi.get_stack(), secret_keys=secret)
+    settings = settings_from_config(every_key, project=pulumi.get_project(), stack=pulumi.get_stack(), secret_keys=secret)
+    for warning in settings.warnings:
+        pulumi.log.warn(warning)
+    return settings
 
 
 def settings_from_config(

@@ -76,6 +76,8 @@ class _Reader:
         self.raw = raw
         self.schema = schema
         self.problems: list[str] = []
+        self.warnings: list[str] = []
+        """What `up` says but does not refuse."""
 
     def value(self, key: str) -> str:
         value = self.raw.get(key, self.schema[key].default)

@@ -275,6 +275,8 @@ class Settings:
     """Whether the sample MNIST model is served."""
     own_models: tuple[OwnModel, ...] = ()
     """The user's own models (the `models` list)."""
+    warnings: tuple[str, ...] = ()
+    """What the config allows but `up` should say, such as a model open to the internet."""
 
     @property
     def predictor_service_accounts(self) -> tuple[tuple[str, str], ...]:

@@ -501,10 +501,12 @@ def test_admin_cidrs_mean_nothing_to_a_keyless_store(kubeconfig_file: Path):
     ]
 
 
-def test_a_world_open_minio_is_refused(kubeconfig_file: Path):
-    assert problems(existing(kubeconfig_file, adminCidrs="0.0.0.0/0")) == [
-        "adminCidrs: got '0.0.0.0/0'; allowed: networks narrower than 0.0.0.0/0 (it would open MinIO's S3 API to "
-        "the whole internet). Fix: pulumi config set adminCidrs auto"
+@pytest.mark.parametrize("cidrs", ["0.0.0.0/0", "0.0.0.0/1,128.0.0.0/1"])
+def test_a_world_open_minio_is_refused_however_the_world_is_split(kubeconfig_file: Path, cidrs: str):
+    assert problems(existing(kubeconfig_file, adminCidrs=cidrs)) == [
+        f"adminCidrs: got '{cidrs}', networks that together hold 3,702,258,688 public addresses; allowed: networks "
+        "that together hold at most 16,777,216 (a /8) (it would open MinIO's S3 API to the whole internet). "
+        "Fix: pulumi config set adminCidrs auto"
     ]
 
 

@@ -147,10 +147,24 @@ def test_a_bad_config_registers_no_resource(cloud: str) -> None:
     [
         pytest.param(
             {"adminCidrs": "0.0.0.0/0"},
-            "adminCidrs: got '0.0.0.0/0'; allowed: networks narrower than 0.0.0.0/0 unless allowWorldAdminAccess is "
-            "true (it would open SSH and the Kubernetes API of the VM to the whole internet). "
-            "Fix: pulumi config set adminCidrs auto",
+            "adminCidrs: got '0.0.0.0/0', networks that together hold 3,702,258,688 public addresses; allowed: "
+            "networks that together hold at most 16,777,216 (a /8) unless allowWorldAdminAccess is true (it would "
+            "open SSH and the Kubernetes API of the VM to the whole internet). Fix: pulumi config set adminCidrs auto",
             id="world-open-admin",
+        ),
+        pytest.param(
+            {"adminCidrs": "0.0.0.0/1,128.0.0.0/1"},
+            "adminCidrs: got '0.0.0.0/1,128.0.0.0/1', networks that together hold 3,702,258,688 public addresses; "
+            "allowed: networks that together hold at most 16,777,216 (a /8) unless allowWorldAdminAccess is true (it "
+            "would open SSH and the Kubernetes API of the VM to the whole internet). Fix: pulumi config set adminCidrs auto",
+            id="world-split-in-halves",
+        ),
+        pytest.param(
+            {"adminCidrs": "20.0.0.0/8, 21.0.0.0/8"},
+            "adminCidrs: got '20.0.0.0/8, 21.0.0.0/8', networks that together hold 33,554,432 public addresses; "
+            "allowed: networks that together hold at most 16,777,216 (a /8) unless allowWorldAdminAccess is true (it "
+            "would open SSH and the Kubernetes API of the VM to much of the internet). Fix: pulumi config set adminCidrs auto",
+            id="two-public-slash-eights",
         ),
     ],
 )
@@ -158,3 +172,28 @@ def test_bad_vm_config_is_refused_with_the_exact_message(cloud: str, raw: dict, 
     with pytest.raises(ConfigError) as error:
         project_settings(cloud, {**STACKS[cloud], **raw}, environ={}, public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4)
     assert error.value.problems == [message]
+
+
+@pytest.mark.parametrize(
+    "cidrs", ["10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16", "100.0.0.0/8", "203.0.113.0/24, 198.51.100.0/24"]
+)
+def test_private_space_or_at_most_a_slash_eight_of_public_space_is_no_world(cloud: str, cidrs: str) -> None:
+    settings = project_settings(
+        cloud, {**STACKS[cloud], "adminCidrs": cidrs}, environ={}, public_ipv4=lambda: harness.FAKE_PUBLIC_IPV4
+    )
+    assert settings.vm is not None and settings.vm.admin_cidrs == tuple(c.strip() for c in cidrs.split(","))
+    assert settings.warnings == ()
+
+
+def test_the_world_may_reach_the_model_with_a_warning_at_every_up(cloud: str) -> None:
+    run = run_program({**STACKS[cloud], "modelCidrs": "0.0.0.0/1, 128.0.0.0/1"}, stack=cloud)
+    assert run["cluster-vm"]  # planned, not refused
+    assert run.warnings == [
+        "modelCidrs: '0.0.0.0/1, 128.0.0.0/1' opens the model's HTTP endpoint to 3,702,258,688 public "
+        "addresses; anyone among them can send it predictions. Narrow it unless that is the point: "
+        "pulumi config set modelCidrs auto"
+    ]
+
+
+def test_a_model_open_only_to_this_machine_warns_of_nothing(run: ProgramRun) -> None:
+    assert run.warnings == []
