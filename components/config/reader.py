@@ -41,7 +41,8 @@ from components.config.targets import (
     aws_architecture,
     gcp_architecture,
 )
-from components.naming import dns_label
+from components.config.uris import OwnBucket, read_uri_buckets, uri_problem
+from components.naming import bucket_name, dns_label, gcs_bucket_name, s3_bucket_prefix
 
 # Namespaces the platform installs into or Kubernetes owns: the model namespace is created and
 # destroyed by the stack, so it must never be one of these.
@@ -203,9 +204,18 @@ def parse_settings(
             "Fix: pulumi config set sampleModel auto (or add a model: servebox serve <path>)"
         )
 
+    store = _store_kind(read, target)
+    uri_buckets = read_uri_buckets(read, store)
+    if store is not None and uri_buckets is not None and any(model.uri for model in own_models):
+        own = _own_bucket(store, project, stack, gcp.project if gcp else existing.gcp_project if existing else None)
+        for index, model in enumerate(own_models):
+            problem = model.uri and uri_problem(f"models[{index}].uri", model.uri, store, own, uri_buckets)
+            if problem:
+                read.problems.append(problem)
+
     if read.problems:
         raise ConfigError(read.problems)
-    store = read.enum("store", StoreKind) if target is Target.EXISTING else TARGET_STORES[target.value]
+    store = known(store)
     return Settings(
         project=project,
         stack=stack,
@@ -225,6 +235,21 @@ def parse_settings(
         own_models=own_models,
         warnings=tuple(read.warnings),
     )
+
+
+def _store_kind(read: _Reader, target: Target | None) -> StoreKind | None:
+    if target is Target.EXISTING:
+        return read.enum("store", StoreKind)
+    return TARGET_STORES[target.value] if target is not None else None
+
+
+def _own_bucket(store: StoreKind, project: str, stack: str, gcp_project: str | None) -> OwnBucket:
+    """The stack's bucket as the store layer will name it (components/storage/__init__.py)."""
+    if store is StoreKind.GCS:
+        return OwnBucket(gcs_bucket_name(gcp_project or "", project, stack))
+    if store is StoreKind.S3:
+        return OwnBucket(s3_bucket_prefix(project, stack), is_prefix=True)
+    return OwnBucket(bucket_name(project, stack))
 
 
 def load_settings() -> Settings:

@@ -19,7 +19,7 @@ KEYS = (
     "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
     "modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
-    "modelNamespace, modelScaleMetric, modelScaleTarget, models, sampleModel, serving, smokeTestDigits, "
+    "modelNamespace, modelScaleMetric, modelScaleTarget, modelUriBuckets, models, sampleModel, serving, smokeTestDigits, "
     "smokeTestMinAccuracyPercent, store, target, vmSpot, vmTerminationAction, vmTtlHours"
 )
 RESERVED = (

@@ -120,10 +120,10 @@ def test_sample_model_true_serves_the_sample_beside_them(artifacts):
 
 
 def test_a_model_already_in_a_bucket_is_not_uploaded():
-    run = run_program({"models": [{"name": "ranker", "uri": "s3://team-models/ranker/7", "format": "lightgbm"}]}, stack="kind")
+    run = run_program({"models": [{"name": "ranker", "uri": "s3://servebox-kind-models/ranker/7", "format": "lightgbm"}]}, stack="kind")
     assert not [n for n in run.resources if n.startswith("model-ranker-upload")]
     model = run["model-ranker-isvc"].inputs["spec"]["predictor"]["model"]
-    assert (model["storageUri"], model["runtime"]) == ("s3://team-models/ranker/7", "kserve-lgbserver")
+    assert (model["storageUri"], model["runtime"]) == ("s3://servebox-kind-models/ranker/7", "kserve-lgbserver")
 
 
 @pytest.mark.parametrize(
