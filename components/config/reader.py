@@ -58,9 +58,13 @@ RESERVED_NAMESPACES = frozenset(
         "knative-operator",
         "knative-serving",
         "kserve",
+        "seldon-system",
         "model-store",
     }
 )
+"""Namespaces a chart, the platform or Kubernetes owns (every one the program creates besides the
+model namespace: tests/unit/test_reserved_namespaces.py). A model namespace of one of these names
+would be a second Namespace resource of it, and destroy would delete the owner's."""
 
 STACK_NAME_MAX_FOR_NAMES = 40
 """The longest physical name derived from <project>-<stack> (naming.kind_cluster_name, vm_name)."""
@@ -116,9 +120,9 @@ def parse_settings(
     )
     namespace = read.matching(
         "modelNamespace",
-        lambda v: len(v) <= 40 and bool(_DNS_1123.fullmatch(v)) and v not in RESERVED_NAMESPACES,
-        "a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of "
-        + ", ".join(sorted(RESERVED_NAMESPACES)),
+        lambda v: len(v) <= 40 and bool(_DNS_1123.fullmatch(v)) and v not in RESERVED_NAMESPACES and not v.startswith("kube-"),
+        "a DNS label (lower-case letters, digits, '-') of at most 40 characters that does not start with kube- "
+        "and is not one of " + ", ".join(sorted(RESERVED_NAMESPACES)),
     )
     min_replicas = read.integer("modelMinReplicas", 0, 10)
     max_replicas = read.integer("modelMaxReplicas", 1, 10)

@@ -24,13 +24,16 @@ KEYS = (
 )
 RESERVED = (
     "cert-manager, default, istio-system, knative-operator, knative-serving, kserve, kube-node-lease, "
-    "kube-public, kube-system, local-path-storage, model-store"
+    "kube-public, kube-system, local-path-storage, model-store, seldon-system"
 )
 NAME_RULE = (
     "lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, "
     "at most 40 characters"
 )
-NAMESPACE_RULE = f"a DNS label (lower-case letters, digits, '-') of at most 40 characters that is not one of {RESERVED}"
+NAMESPACE_RULE = (
+    "a DNS label (lower-case letters, digits, '-') of at most 40 characters that does not start with kube- "
+    f"and is not one of {RESERVED}"
+)
 CPU = "a positive CPU quantity such as 100m, 0.5 or 1"
 MEMORY = "a positive memory quantity such as 256Mi, 1Gi or 500M"
 TARGETS = "kind, gcp, aws, existing"
