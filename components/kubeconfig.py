@@ -113,7 +113,15 @@ def _argument(arguments: list[str], flag: str) -> str | None:
     return None
 
 
-def with_current_context(document: dict[str, Any], context: str) -> str:
-    """The kubeconfig with `context` as its current context, so that every reader (the provider, the
-    probes beside it, a user's kubectl) talks to the one cluster the stack was configured for."""
-    return yaml.safe_dump({**document, "current-context": context}, sort_keys=False)
+def only_context(document: dict[str, Any], context: str) -> str:
+    """The kubeconfig cut down to `context`, its cluster and its user, with `context` current: every
+    reader (the provider, the probes beside it, a user's kubectl) talks to the one cluster the stack
+    was configured for, and no other context's credentials reach the state, a command's environment
+    or the stack's outputs. Top-level settings (`preferences`, `extensions`) are kept."""
+    spec = _named(document, "contexts", context).get("context") or {}
+    kept = {
+        "contexts": [_named(document, "contexts", context)],
+        "clusters": [entry for entry in [_named(document, "clusters", str(spec.get("cluster") or ""))] if entry],
+        "users": [entry for entry in [_named(document, "users", str(spec.get("user") or ""))] if entry],
+    }
+    return yaml.safe_dump({**document, **kept, "current-context": context}, sort_keys=False)

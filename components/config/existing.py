@@ -182,7 +182,7 @@ def _existing_settings(
         return None
     document, context = access
     return ExistingSettings(
-        kubeconfig=kubeconfig.with_current_context(document, context),
+        kubeconfig=kubeconfig.only_context(document, context),
         cluster=cluster,
         install_cert_manager=known(parts["installCertManager"]),
         install_istio=known(parts["installIstio"]),

@@ -275,6 +275,29 @@ def test_kubeconfig_is_a_secret_in_the_provider_the_probes_and_the_output(minio_
     assert (minio_run.outputs[outputs.SSH], minio_run.outputs[outputs.EXPIRES_AT]) == (None, None)
 
 
+def test_only_the_chosen_context_its_cluster_and_its_user_leave_the_kubeconfig(minio_run: ProgramRun):
+    kept = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": LAB, "cluster": {"server": "https://10.0.0.5:6443"}}],
+        "contexts": [{"name": LAB, "context": {"cluster": LAB, "user": "lab"}}],
+        "current-context": LAB,
+        "users": [{"name": "lab", "user": {"token": "not-a-real-token"}}],
+    }
+    assert yaml.safe_load(secret_value(minio_run["cluster-provider"].inputs["kubeconfig"])) == kept
+    assert yaml.safe_load(minio_run.outputs[outputs.KUBECONFIG]) == kept
+    for name in ("platform-kserve-webhook-ready", "platform-ingress-address", "store-address"):
+        assert yaml.safe_load(secret_value(minio_run[name].inputs["environment"])["SERVEBOX_KUBECONFIG"]) == kept
+
+
+def test_another_context_chosen_keeps_only_its_own_entries(kubeconfig_file: Path):
+    run = run_program(existing(kubeconfig_file, GKE, store="gcs", **{"gcp:region": "us-central1"}), stack="team")
+    kept = yaml.safe_load(run.outputs[outputs.KUBECONFIG])
+    assert [c["name"] for c in kept["clusters"]] == [GKE] and [u["name"] for u in kept["users"]] == ["gke"]
+    assert [c["name"] for c in kept["contexts"]] == [GKE] and kept["current-context"] == GKE
+    assert "not-a-real-token" not in run.outputs[outputs.KUBECONFIG]
+
+
 def test_a_kubeconfig_given_as_a_secret_value_is_used_with_its_current_context():
     run = run_program({"target": "existing", "kubeconfig": KUBECONFIG_TEXT}, stack="team", secret_keys=("kubeconfig",))
     assert run["cluster-provider"].inputs["context"] == LAB
