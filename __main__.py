@@ -58,6 +58,8 @@ models = Models(
         ingress_gateway=platform.ingress_gateway,
         smoke_test=settings.smoke_test,
         timeout_seconds=settings.install_timeout_seconds,
+        request_sources=platform.model_ingress,
+        network_policies=settings.network_policies,
     ),
     opts=on_cluster,
 )

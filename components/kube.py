@@ -8,19 +8,38 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import versions
+
 
 def after(opts: pulumi.ResourceOptions, *resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
     """`opts` plus explicit dependencies on `resources` (None entries are ignored)."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None]))
 
 
+RESTRICTED = "restricted"
+BASELINE = "baseline"
+
+
+def pod_security_labels(enforce: str) -> dict[str, str]:
+    """Pod Security admission labels: `enforce` at the strictest level the namespace's pods meet
+    (docs/security.md says which and why, per namespace), and warnings and audit entries for
+    anything short of "restricted", judged by the Kubernetes minor servebox pins."""
+    version = "v" + ".".join(versions.KUBERNETES_VERSION.split(".")[:2])
+    labels = {}
+    for mode, level in (("enforce", enforce), ("warn", RESTRICTED), ("audit", RESTRICTED)):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return labels
+
+
 def namespace(
-    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+    resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions, *, enforce: str
 ) -> k8s.core.v1.Namespace:
-    """A namespace owned by the stack (created by up, deleted by destroy)."""
+    """A namespace owned by the stack (created by up, deleted by destroy), enforcing Pod Security
+    level `enforce` (RESTRICTED or BASELINE)."""
     return k8s.core.v1.Namespace(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels={**labels, **pod_security_labels(enforce)}),
         opts=opts,
     )
 

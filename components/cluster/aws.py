@@ -25,8 +25,10 @@ from components.cluster import vm as shared
 from components.config import AwsSettings, NetworkMode, VmSettings, aws_architecture
 from components.naming import component_type
 
-VPC_RANGE = "10.42.0.0/16"
-SUBNET_RANGE = "10.42.1.0/24"
+# Clear of k3s's own ranges (pods 10.42.0.0/16, services 10.43.0.0/16): a VPC there would put the
+# VPC's DNS resolver (its base + 2, 10.42.0.2) inside the node's pod subnet, where flannel routes it.
+VPC_RANGE = "10.60.0.0/16"
+SUBNET_RANGE = "10.60.1.0/24"
 EXPIRY_TAG = "servebox:expires-at"
 INSTANCE_RESOURCE = (component_type("cluster", "AwsVmCluster"), "aws:ec2/instance:Instance", "cluster-vm")
 """(parent type, type, name) of the instance in the stack: what scripts/refresh_targets.py refreshes."""

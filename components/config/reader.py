@@ -209,6 +209,7 @@ def parse_settings(
         )
 
     store = _store_kind(read, target)
+    network_policies = read.boolean("networkPolicies")
     uri_buckets = read_uri_buckets(read, store)
     if store is not None and uri_buckets is not None and any(model.uri for model in own_models):
         own = _own_bucket(store, project, stack, gcp.project if gcp else existing.gcp_project if existing else None)
@@ -237,6 +238,7 @@ def parse_settings(
         existing=existing,
         serve_sample=serve_sample,
         own_models=own_models,
+        network_policies=known(network_policies),
         warnings=tuple(read.warnings),
     )
 

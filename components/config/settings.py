@@ -275,6 +275,8 @@ class Settings:
     """Whether the sample MNIST model is served."""
     own_models: tuple[OwnModel, ...] = ()
     """The user's own models (the `models` list)."""
+    network_policies: bool = True
+    """Default-deny NetworkPolicies in the model and store namespaces (networkPolicies)."""
     warnings: tuple[str, ...] = ()
     """What the config allows but `up` should say, such as a model open to the internet."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_command as command
 
-from components import kube
+from components import kube, network_policy
 from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestSettings
 from components.local import PROJECT_DIR
 from components.model import mnist
@@ -54,6 +54,10 @@ class ModelsArgs:
     """What proves the ingress gateway serves; the sample's smoke test goes through it."""
     smoke_test: SmokeTestSettings
     timeout_seconds: int
+    request_sources: tuple[network_policy.Rule, ...] = ()
+    """Who sends the predictors requests (Platform.model_ingress): NetworkPolicy ingress rules."""
+    network_policies: bool = True
+    """Deny every other flow in and out of the namespace (networkPolicies)."""
 
 
 class Models(pulumi.ComponentResource):
@@ -72,7 +76,21 @@ class Models(pulumi.ComponentResource):
         opts.aliases = [*(opts.aliases or []), pulumi.Alias(type_=component_type("model", "MnistModel"))]
         super().__init__(component_type("model", "Models"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namespace = kube.namespace(f"{name}-namespace", args.namespace, standard_labels("models"), child)
+        # Baseline, not restricted: KServe's storage initializer (injected at v0.20.0 without a
+        # securityContext of its own, pkg/utils/storage.go) sets no capabilities or privilege
+        # escalation; warnings and audit entries show it at every rollout.
+        namespace = kube.namespace(f"{name}-namespace", args.namespace, standard_labels("models"), child, enforce=kube.BASELINE)
+        if args.network_policies:
+            network_policy.deny_all(f"{name}-deny-all", namespace, child)
+            network_policy.allow(f"{name}-allow-requests", namespace, "allow-requests", {}, ingress=args.request_sources, opts=child)
+            network_policy.allow(
+                f"{name}-allow-model-download",
+                namespace,
+                "allow-model-download",
+                {},
+                egress=[network_policy.DNS_EGRESS, *args.store.predictor_egress],
+                opts=child,
+            )
         shared = ServingArgs(
             serving=args.serving,
             deployment_mode=args.deployment_mode,

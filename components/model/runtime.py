@@ -34,3 +34,26 @@ def server_arguments(model_name: str, model_dir: str = MODEL_MOUNT_PATH, http_po
     `{{.Name}}` with the InferenceService name): kserve-runtime-configs
     files/runtimes/clusterservingruntimes-patch.yaml@v0.20.0, `kserve-sklearnserver`."""
     return [f"--model_name={model_name}", f"--model_dir={model_dir}", f"--http_port={http_port}"]
+
+
+# KServe's own Python servers (python/{sklearn,xgb,lgb}.Dockerfile@v0.20.0: `USER 1000`), and its
+# storage initializer (the same), run as a non-root uid and write nothing but /tmp: they take the
+# whole "restricted" profile but the uid, which stays the images' (the owner of their home).
+NON_ROOT_RUNTIMES = frozenset({"kserve-sklearnserver", "kserve-xgbserver", "kserve-lgbserver"})
+SCRATCH_VOLUME = {"name": "scratch", "emptyDir": {"sizeLimit": "256Mi"}}
+SCRATCH_MOUNT = {"name": "scratch", "mountPath": "/tmp"}
+
+
+def pod_security_context(runtime: str) -> dict:
+    """The predictor pod's: the runtime's default seccomp profile, and non-root where the image is."""
+    return {"seccompProfile": {"type": "RuntimeDefault"}, **({"runAsNonRoot": True} if runtime in NON_ROOT_RUNTIMES else {})}
+
+
+def container_security_context(runtime: str) -> dict:
+    """The model container's: no privilege, no capability, and a read-only root where the server
+    writes only /tmp (the scratch volume). Other runtimes' images (TensorFlow Serving, Triton,
+    TorchServe) run as root or write beside their binaries; they keep a writable root and their uid."""
+    context: dict = {"allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]}}
+    if runtime in NON_ROOT_RUNTIMES:
+        context.update(runAsNonRoot=True, readOnlyRootFilesystem=True)
+    return context

@@ -63,14 +63,14 @@ def seldon_deployment(
                         "requests": {"cpu": model.cpu_request, "memory": model.memory_request},
                         "limits": {"cpu": model.cpu_limit, "memory": model.memory_limit},
                     },
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "privileged": False,
-                        "runAsNonRoot": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
+                    "securityContext": runtime.container_security_context(runtime.RUNTIME_NAME),
+                    "volumeMounts": [runtime.SCRATCH_MOUNT],
                 }
             ],
+            "securityContext": runtime.pod_security_context(runtime.RUNTIME_NAME),
+            # The operator's executor, the server and the storage initializer call no API server.
+            "automountServiceAccountToken": False,
+            "volumes": [runtime.SCRATCH_VOLUME],
         }
     }
     if model.max_replicas > model.min_replicas:

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.config import DeploymentMode, ModelSettings, Serving
-from components.model import seldon
+from components.model import runtime, seldon
 from components.naming import predictor_service_account, standard_labels
 from components.platform.kserve import model_host
 from components.storage.base import ModelStore
@@ -114,8 +114,10 @@ def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Ma
 
 
 def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, service_account: str) -> dict:
-    """The InferenceService: the runtime named, the protocol, the store's directory, small resources."""
+    """The InferenceService: the runtime named, the protocol, the store's directory, small resources,
+    and as much of Pod Security's "restricted" profile as the runtime's image takes."""
     model = spec.settings
+    writes_only_scratch = spec.runtime in runtime.NON_ROOT_RUNTIMES
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
@@ -135,6 +137,10 @@ def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, s
                 **({"scaleMetric": model.scale_metric.value} if model.scale_metric else {}),
                 **({"scaleTarget": model.scale_target} if model.scale_target else {}),
                 "serviceAccountName": service_account,
+                # Neither the servers nor the storage initializer call the API server.
+                "automountServiceAccountToken": False,
+                "securityContext": runtime.pod_security_context(spec.runtime),
+                **({"volumes": [runtime.SCRATCH_VOLUME]} if writes_only_scratch else {}),
                 "model": {
                     "modelFormat": dict(spec.model_format),
                     "protocolVersion": spec.protocol,
@@ -144,6 +150,8 @@ def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, s
                         "requests": {"cpu": model.cpu_request, "memory": model.memory_request},
                         "limits": {"cpu": model.cpu_limit, "memory": model.memory_limit},
                     },
+                    "securityContext": runtime.container_security_context(spec.runtime),
+                    **({"volumeMounts": [runtime.SCRATCH_MOUNT]} if writes_only_scratch else {}),
                 },
             }
         },

@@ -51,7 +51,7 @@ class CertManager(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "CertManager"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("cert-manager"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("cert-manager"), child, enforce=kube.BASELINE)
         self.release = helm.release(
             f"{name}-release", versions.CERT_MANAGER, ns, values=chart_values(), timeout_seconds=args.timeout_seconds, opts=child
         )

@@ -24,6 +24,9 @@ GATEWAY_RELEASE = "istio-ingressgateway"
 GATEWAY_SERVICE = f"{NAMESPACE}/{GATEWAY_RELEASE}"
 """The gateway's Service: the release name, in Istio's namespace (also where an existing Istio has it)."""
 INGRESS_CLASS = "istio"
+GATEWAY_POD_LABELS = {"istio": "ingressgateway"}
+"""What the gateway chart labels its pods with (`istio: <release without istio->`), as Istio's
+Gateway objects and KServe select them, on an existing cluster's Istio too."""
 
 
 def base_values() -> dict:
@@ -93,7 +96,7 @@ class Istio(pulumi.ComponentResource):
     def __init__(self, name: str, args: IstioArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Istio"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("istio"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("istio"), child, enforce=kube.BASELINE)
 
         def step(
             role: str, chart: versions.Chart, release_name: str, values: dict, after: list, skip_await: bool = False

@@ -22,6 +22,14 @@ from components.platform import helm
 OPERATOR_NAMESPACE = "knative-operator"
 SERVING_NAMESPACE = "knative-serving"
 
+ACTIVATOR_POD_LABELS = {"app": "activator"}
+AUTOSCALER_POD_LABELS = {"app": "autoscaler"}
+# The queue-proxy beside every Knative revision's container (knative.dev/networking constants):
+# requests over HTTP/1 and h2c, and the autoscaler's metrics. Its admin port (8022) serves the
+# kubelet's probes only, which come from the pod's node.
+QUEUE_PROXY_REQUEST_PORTS = (8012, 8013)
+QUEUE_PROXY_METRICS_PORT = 9090
+
 # Knative's defaults plus Docker Hub and NVIDIA's registry (as KServe's installer does): the
 # controller would otherwise resolve every image tag to a digest from inside the cluster, which
 # fails offline, behind proxies and under Docker Hub's rate limits (kserve#3372, serving#9090).
@@ -94,7 +102,7 @@ class Knative(pulumi.ComponentResource):
         super().__init__(component_type("platform", "Knative"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         operator_ns = kube.namespace(
-            f"{name}-operator-namespace", OPERATOR_NAMESPACE, standard_labels("knative-operator"), child
+            f"{name}-operator-namespace", OPERATOR_NAMESPACE, standard_labels("knative-operator"), child, enforce=kube.BASELINE
         )
         operator = helm.release(
             f"{name}-operator",
@@ -105,7 +113,7 @@ class Knative(pulumi.ComponentResource):
             opts=child,
         )
         serving_ns = kube.namespace(
-            f"{name}-serving-namespace", SERVING_NAMESPACE, standard_labels("knative-serving"), child
+            f"{name}-serving-namespace", SERVING_NAMESPACE, standard_labels("knative-serving"), child, enforce=kube.BASELINE
         )
         self.serving = kube.custom_resource(
             f"{name}-serving",

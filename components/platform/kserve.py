@@ -126,7 +126,7 @@ class KServe(pulumi.ComponentResource):
             raise ValueError("KServeArgs.knative_serving is required in Knative mode and only there")
         child = pulumi.ResourceOptions(parent=self)
 
-        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("kserve"), child, enforce=kube.BASELINE)
         crds = helm.release(f"{name}-crd", versions.KSERVE_CRD, ns, values={}, timeout_seconds=args.timeout_seconds, opts=child)
         values = pulumi.Output.from_input(args.domain).apply(
             lambda domain: resources_values(args.deployment_mode, domain)

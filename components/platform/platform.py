@@ -21,15 +21,39 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components import network_policy
 from components.cluster.base import IngressExposure
 from components.config import DeploymentMode, Serving
 from components.naming import component_type, ingress_domain
+from components.platform import istio, knative
 from components.platform.cert_manager import CertManager, CertManagerArgs
 from components.platform.istio import GATEWAY_SERVICE, Istio, IstioArgs
 from components.platform.knative import Knative, KnativeArgs
 from components.platform.kserve import KServe, KServeArgs
 from components.platform.readiness import part_present, service_address
 from components.platform.seldon import Seldon, SeldonArgs
+
+# Where requests reach a predictor pod: KServe's container in Standard mode (the Service's target
+# port), the queue-proxy in Knative mode, Seldon's executor (its `http` port in the same pod, which
+# forwards to the model container on localhost).
+KSERVE_STANDARD_PORT = 8080
+SELDON_EXECUTOR_PORT = 8000
+
+
+def model_ingress_rules(serving: Serving, mode: DeploymentMode) -> tuple[network_policy.Rule, ...]:
+    """Who sends a predictor requests, on which ports: the ingress gateway always; in Knative mode
+    also the activator (requests while scaling, and its probes) and the autoscaler (metrics)."""
+    gateway = network_policy.pods(istio.NAMESPACE, istio.GATEWAY_POD_LABELS)
+    if serving is Serving.SELDON:
+        return ({"from": [gateway], "ports": network_policy.tcp(SELDON_EXECUTOR_PORT)},)
+    if mode is DeploymentMode.STANDARD:
+        return ({"from": [gateway], "ports": network_policy.tcp(KSERVE_STANDARD_PORT)},)
+    activator = network_policy.pods(knative.SERVING_NAMESPACE, knative.ACTIVATOR_POD_LABELS)
+    autoscaler = network_policy.pods(knative.SERVING_NAMESPACE, knative.AUTOSCALER_POD_LABELS)
+    return (
+        {"from": [gateway, activator], "ports": network_policy.tcp(*knative.QUEUE_PROXY_REQUEST_PORTS)},
+        {"from": [autoscaler], "ports": network_policy.tcp(knative.QUEUE_PROXY_METRICS_PORT)},
+    )
 
 
 @dataclass(frozen=True)
@@ -75,12 +99,15 @@ class Platform(pulumi.ComponentResource):
     """Where users reach the gateway: the target's address, or the load balancer's."""
     ingress_domain: pulumi.Output[str]
     """The domain model hosts are under."""
+    model_ingress: tuple[network_policy.Rule, ...]
+    """NetworkPolicy ingress rules of a predictor: who of the platform sends it requests."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Platform"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         install = args.install
         kserve_standard = args.serving is Serving.KSERVE and args.deployment_mode is DeploymentMode.STANDARD
+        self.model_ingress = model_ingress_rules(args.serving, args.deployment_mode)
 
         def check(part: str, after: list[pulumi.Resource] | None = None, **flags) -> pulumi.Resource:
             return part_present(

@@ -119,7 +119,7 @@ class Seldon(pulumi.ComponentResource):
     def __init__(self, name: str, args: SeldonArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Seldon"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("seldon"), child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, standard_labels("seldon"), child, enforce=kube.BASELINE)
         manifest = gateway()
         routes = kube.custom_resource(
             f"{name}-gateway",

@@ -40,7 +40,12 @@ def create_store(
     if settings.target is Target.KIND:
         return MinioStore(
             "store",
-            MinioStoreArgs(bucket=bucket_name(settings.project, settings.stack), host_port=settings.kind.store_host_port),
+            MinioStoreArgs(
+                bucket=bucket_name(settings.project, settings.stack),
+                reader_namespace=settings.model.namespace,
+                host_port=settings.kind.store_host_port,
+                network_policies=settings.network_policies,
+            ),
             opts=pulumi.ResourceOptions(providers=[cluster.provider]),
         )
     vm_cluster = cast(VmCluster, cluster)  # on the VM targets below, the cluster is a VM
@@ -114,6 +119,8 @@ def _existing_store(
         "store",
         MinioStoreArgs(
             bucket=bucket_name(settings.project, settings.stack),
+            reader_namespace=settings.model.namespace,
+            network_policies=settings.network_policies,
             load_balancer=MinioLoadBalancer(
                 source_ranges=existing.admin_cidrs, kubeconfig=cluster.kubeconfig, timeout_seconds=settings.install_timeout_seconds
             ),

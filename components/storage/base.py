@@ -10,7 +10,7 @@ ServiceAccount that makes it a cloud principal of its own (Workload Identity on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 
@@ -56,6 +56,11 @@ class ModelStore(Protocol):
     @property
     def service_account_annotations(self) -> pulumi.Input[dict[str, str]] | None:
         """What makes the predictor's ServiceAccount the store's reader (Workload Identity, IRSA), or None."""
+        ...
+
+    @property
+    def predictor_egress(self) -> tuple[dict[str, Any], ...]:
+        """NetworkPolicy egress rules a predictor needs to read the store (components/network_policy.py)."""
         ...
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:

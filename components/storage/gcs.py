@@ -24,10 +24,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components import network_policy
 from components.cluster.base import GkeWorkloadIdentity
 from components.naming import component_type
 from components.storage.base import PredictorCredentials, StoredObject
 
+METADATA_SERVER = "169.254.169.254/32"
+"""Where a Compute Engine VM (and a GKE pod) gets its access tokens."""
+GKE_METADATA_SERVER = "169.254.169.252/32"
 READER_ROLE = "roles/storage.objectViewer"
 """storage.objects.get and storage.objects.list: what the storage initializer calls, nothing more."""
 WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
@@ -70,10 +74,15 @@ class GcsStore(pulumi.ComponentResource):
     """Keyless: no key exists, so the predictor gets no credentials at all."""
     service_account_annotations: pulumi.Output[dict[str, str]] | None = None
     """With Workload Identity: the annotation naming the Google service account."""
+    predictor_egress: tuple[network_policy.Rule, ...]
+    """GCS's API over HTTPS, and the metadata server the token comes from: the VM's, or on GKE the
+    node's gke-metadata-server, which Workload Identity also reaches on 169.254.169.252:988
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity#network-policy)."""
 
     def __init__(self, name: str, args: GcsStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "GcsStore"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.predictor_egress = (network_policy.https_to_the_internet(), network_policy.to_address(METADATA_SERVER, 80))
         bucket = gcp.storage.Bucket(
             f"{name}-bucket",
             name=args.bucket,
@@ -107,6 +116,7 @@ class GcsStore(pulumi.ComponentResource):
                 )
             reader_email: pulumi.Input[str] = account.email
             self.service_account_annotations = account.email.apply(lambda email: {SERVICE_ACCOUNT_ANNOTATION: email})
+            self.predictor_egress = (*self.predictor_egress, network_policy.to_address(GKE_METADATA_SERVER, 988))
         else:
             reader_email = reader
         self._grant = gcp.storage.BucketIAMMember(

@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 import pulumi_minio as minio
 import pulumi_random as random
 
-from components import kube, versions
+from components import kube, network_policy, versions
 from components.cluster.kind import STORE_NODE_PORT
 from components.naming import component_type, standard_labels
 from components.platform.readiness import service_address
@@ -33,6 +33,9 @@ from components.storage.base import PredictorCredentials, StoredObject
 NAMESPACE = "model-store"
 SERVICE = "minio"
 API_PORT = 9000
+SERVER_UID = 10001
+"""MinIO's image runs as any uid; one above the range of a node's own users."""
+SCRATCH = "/tmp"
 ROOT_USER = "servebox-admin"
 # MinIO ignores the region, but S3 clients sign requests with one and must agree on it.
 REGION = "us-east-1"
@@ -98,12 +101,16 @@ class MinioStoreArgs:
 
     bucket: str
     """Bucket name (3-63 lower-case characters); unique per stack."""
+    reader_namespace: str
+    """The namespace whose pods (the predictors' storage initializers) may reach the S3 API."""
     host_port: int | None = None
     """kind: the port on 127.0.0.1 mapped to the S3 API's NodePort by the kind config."""
     load_balancer: MinioLoadBalancer | None = None
     """Existing clusters: the S3 API behind a load balancer for adminCidrs only."""
     storage_size: str = "2Gi"
     """Size of MinIO's persistent volume."""
+    network_policies: bool = True
+    """Deny every flow in and out of the namespace but the S3 API's readers and uploads."""
 
 
 class MinioStore(pulumi.ComponentResource):
@@ -121,6 +128,8 @@ class MinioStore(pulumi.ComponentResource):
     """The read-only identity as the predictor's Secret (the store contract, storage/base.py)."""
     service_account_annotations: None = None
     """Keys, not a cloud identity: nothing goes on the ServiceAccount itself."""
+    predictor_egress: tuple[network_policy.Rule, ...]
+    """The S3 API's pods, and nothing else of this namespace."""
 
     def __init__(self, name: str, args: MinioStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "MinioStore"), name, None, opts)
@@ -128,7 +137,7 @@ class MinioStore(pulumi.ComponentResource):
             raise ValueError("MinioStoreArgs takes exactly one of host_port (kind) and load_balancer")
         child = pulumi.ResourceOptions(parent=self)
         labels = standard_labels("minio", versions.MINIO.tag)
-        ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child)
+        ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child, enforce=kube.RESTRICTED)
         root_password = random.RandomPassword(f"{name}-root-password", length=32, special=False, opts=child)
         # Secret on our side too, not only because the random provider marks it so.
         root_secret: pulumi.Output[str] = pulumi.Output.secret(root_password.result)
@@ -166,14 +175,23 @@ class MinioStore(pulumi.ComponentResource):
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**labels, **selector}),
                     spec=k8s.core.v1.PodSpecArgs(
+                        # Pod Security "restricted": a high non-root uid, the runtime's seccomp
+                        # profile, no API token (MinIO never calls the API server).
                         security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_user=1000, run_as_group=1000, fs_group=1000, run_as_non_root=True
+                            run_as_user=SERVER_UID,
+                            run_as_group=SERVER_UID,
+                            fs_group=SERVER_UID,
+                            run_as_non_root=True,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                         ),
+                        automount_service_account_token=False,
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="minio",
                                 image=versions.MINIO.ref,
-                                args=["server", "/data"],
+                                # The certs directory MinIO creates at start goes to the scratch
+                                # volume: the root filesystem is read-only.
+                                args=["server", "/data", "--certs-dir", f"{SCRATCH}/certs"],
                                 env_from=[k8s.core.v1.EnvFromSourceArgs(
                                     secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=root.metadata.name)
                                 )],
@@ -191,9 +209,14 @@ class MinioStore(pulumi.ComponentResource):
                                 ),
                                 security_context=k8s.core.v1.SecurityContextArgs(
                                     allow_privilege_escalation=False,
+                                    read_only_root_filesystem=True,
                                     capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                                 ),
-                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")],
+                                env=[k8s.core.v1.EnvVarArgs(name="HOME", value=SCRATCH)],
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data"),
+                                    k8s.core.v1.VolumeMountArgs(name="scratch", mount_path=SCRATCH),
+                                ],
                             )
                         ],
                         volumes=[
@@ -202,7 +225,10 @@ class MinioStore(pulumi.ComponentResource):
                                 persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
                                     claim_name=data.metadata.name
                                 ),
-                            )
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="scratch", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")
+                            ),
                         ],
                     ),
                 ),
@@ -223,9 +249,15 @@ class MinioStore(pulumi.ComponentResource):
                 selector=selector,
                 ports=[k8s.core.v1.ServicePortArgs(name="s3", port=API_PORT, target_port=API_PORT)],
                 load_balancer_source_ranges=list(args.load_balancer.source_ranges),
+                # The client's address survives to the pod, where the NetworkPolicy admits
+                # adminCidrs; a balancer that proxies (EKS's classic ELB) hides it (docs/security.md).
+                external_traffic_policy="Local",
             ),
             opts=child,
         )
+        self.predictor_egress = ({"to": [network_policy.pods(NAMESPACE, selector)], "ports": network_policy.tcp(API_PORT)},)
+        if args.network_policies:
+            self._network_policies(name, ns, selector, args, child)
         if args.load_balancer is None:
             api: pulumi.Input[str] = f"127.0.0.1:{args.host_port}"
         else:
@@ -274,6 +306,31 @@ class MinioStore(pulumi.ComponentResource):
             environment=pulumi.Output.secret(keys.apply(lambda pair: {**pair, **storage_environment(self.endpoint_in_cluster)})),
         )
         self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
+
+    def _network_policies(
+        self,
+        name: str,
+        ns: k8s.core.v1.Namespace,
+        selector: dict[str, str],
+        args: MinioStoreArgs,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """Nothing reaches or leaves the namespace but the S3 API's two callers: the predictors'
+        storage initializers, and the upload path (kind: the NodePort, whose traffic arrives from the
+        node and is always admitted; existing: the load balancer, from adminCidrs). MinIO calls out
+        to nothing."""
+        readers: list[dict] = [network_policy.pods(args.reader_namespace)]
+        if args.load_balancer is not None:
+            readers += [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer.source_ranges]
+        network_policy.deny_all(f"{name}-deny-all", ns, child)
+        network_policy.allow(
+            f"{name}-allow-readers",
+            ns,
+            "allow-s3-readers",
+            selector,
+            ingress=[{"from": readers, "ports": network_policy.tcp(API_PORT)}],
+            opts=child,
+        )
 
     def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
         """Upload `local_path` as `key` in the bucket; returns the tracked object and its directory URI."""

@@ -24,10 +24,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import network_policy
 from components.cluster.base import EksOidcProvider
 from components.naming import component_type
 from components.storage.base import PredictorCredentials, StoredObject
 
+METADATA_SERVER = "169.254.169.254/32"
+"""The instance metadata service the instance profile's credentials come from."""
 
 def read_policy(bucket_arn: str) -> str:
     """List the bucket, read its objects: what the storage initializer calls, nothing more."""
@@ -106,10 +109,16 @@ class S3Store(pulumi.ComponentResource):
     """Keyless: no key exists, so the predictor gets no credentials at all."""
     service_account_annotations: pulumi.Output[dict[str, str]] | None = None
     """With IRSA: the role's ARN (and the bucket's region) on the predictor's ServiceAccount."""
+    predictor_egress: tuple[network_policy.Rule, ...]
+    """S3's API over HTTPS, and the credentials' source: the instance's metadata service (IMDSv2) on
+    a VM; with IRSA, STS over HTTPS (already allowed)."""
 
     def __init__(self, name: str, args: S3StoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "S3Store"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.predictor_egress = (network_policy.https_to_the_internet(),)
+        if not isinstance(args.reader_role, IrsaReader):
+            self.predictor_egress += (network_policy.to_address(METADATA_SERVER, 80),)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket_prefix=args.bucket_prefix,

@@ -9,6 +9,7 @@ path is tested in tests/model/test_storage_pull.py.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -183,9 +184,11 @@ def test_spot_own_network_and_elastic_ip() -> None:
         "marketType": "spot",
         "spotOptions": {"instanceInterruptionBehavior": "terminate", "spotInstanceType": "one-time"},
     }
-    assert variant["cluster-vpc"].inputs["cidrBlock"] == "10.42.0.0/16"
+    assert variant["cluster-vpc"].inputs["cidrBlock"] == "10.60.0.0/16"
+    k3s = (ipaddress.ip_network("10.42.0.0/16"), ipaddress.ip_network("10.43.0.0/16"))  # its pods and services
+    assert not any(ipaddress.ip_network("10.60.0.0/16").overlaps(ranges) for ranges in k3s)
     subnet = variant["cluster-subnet"].inputs
-    assert (subnet["cidrBlock"], subnet["mapPublicIpOnLaunch"], subnet["availabilityZone"]) == ("10.42.1.0/24", True, "us-east-1a")
+    assert (subnet["cidrBlock"], subnet["mapPublicIpOnLaunch"], subnet["availabilityZone"]) == ("10.60.1.0/24", True, "us-east-1a")
     (route,) = variant["cluster-routes"].inputs["routes"]
     assert route == {"cidrBlock": "0.0.0.0/0", "gatewayId": "cluster-gateway-id"}
     assert variant[INSTANCE].inputs["subnetId"] == "cluster-subnet-id"

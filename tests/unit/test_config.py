@@ -19,7 +19,8 @@ KEYS = (
     "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
     "modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
-    "modelNamespace, modelScaleMetric, modelScaleTarget, modelUriBuckets, models, sampleModel, serving, smokeTestDigits, "
+    "modelNamespace, modelScaleMetric, modelScaleTarget, modelUriBuckets, models, networkPolicies, sampleModel, serving, "
+    "smokeTestDigits, "
     "smokeTestMinAccuracyPercent, store, target, vmSpot, vmTerminationAction, vmTtlHours"
 )
 RESERVED = (

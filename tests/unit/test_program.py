@@ -12,6 +12,7 @@ from components import outputs, versions
 from tests.harness import FAKE_KUBECONFIG, ProgramRun, run_program, secret_value
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 COMMAND = "command:local:Command"
 
@@ -47,6 +48,8 @@ KNATIVE_RESOURCES = {
     "store-data": "kubernetes:core/v1:PersistentVolumeClaim",
     "store-server": "kubernetes:apps/v1:Deployment",
     "store-service": "kubernetes:core/v1:Service",
+    "store-deny-all": NETWORK_POLICY,
+    "store-allow-readers": NETWORK_POLICY,
     "store-provider": "pulumi:providers:minio",
     "store-bucket": "minio:index/s3Bucket:S3Bucket",
     "store-reader-policy": "minio:index/iamPolicy:IamPolicy",
@@ -55,6 +58,9 @@ KNATIVE_RESOURCES = {
     "store-reader-policy-attachment": "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment",
     "model": "servebox:model:Models",
     "model-namespace": NAMESPACE,
+    "model-deny-all": NETWORK_POLICY,
+    "model-allow-requests": NETWORK_POLICY,
+    "model-allow-model-download": NETWORK_POLICY,
     "model-upload": "minio:index/s3Object:S3Object",
     "model-storage-credentials": "kubernetes:core/v1:Secret",
     "model-service-account": "kubernetes:core/v1:ServiceAccount",

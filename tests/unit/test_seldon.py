@@ -79,6 +79,9 @@ def test_seldon_replaces_knative_and_kserve_entirely(run: ProgramRun) -> None:
     model = {n for n in run.resources if n.startswith("model-")}
     assert model - {"model-storage-credentials"} == {
         "model-namespace",
+        "model-deny-all",
+        "model-allow-requests",
+        "model-allow-model-download",
         "model-upload",
         "model-service-account",
         "model-sdep",
