@@ -25,6 +25,20 @@ apt_install_missing() { # COMMAND PACKAGE WHY
     echo "warning: could not install $2; the tests that need it say so" >&2
 }
 apt_install_missing cloud-init cloud-init "for cloud-init schema"
+
+# checkov audits the Kubernetes objects servebox authors (tests/unit/test_checkov.py), from a venv of
+# its own (.venv-audit): its dependencies would clash with the program's. Remade when the lock changes.
+ensure_audit_venv() {
+  local want
+  want="$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("requirements-audit.txt", "rb").read()).hexdigest())')"
+  [[ -x .venv-audit/bin/checkov && "$(cat .venv-audit/.lock.sha256 2>/dev/null)" == "$want" ]] && return 0
+  echo "==> Installing checkov into .venv-audit (requirements-audit.txt)" >&2
+  rm -rf .venv-audit
+  "$(_pick_python 12)" -m venv .venv-audit
+  .venv-audit/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-audit.txt
+  echo "$want" >.venv-audit/.lock.sha256
+}
+ensure_audit_venv
 apt_install_missing chromium chromium "headless, for the workshop roster page"
 
 # The linters first, on the whole suite only (extra arguments mean a chosen subset of the tests):
