@@ -58,6 +58,9 @@ models = Models(
         ingress_gateway=platform.ingress_gateway,
         smoke_test=settings.smoke_test,
         timeout_seconds=settings.install_timeout_seconds,
+        api_key=settings.model_api_key,
+        gateway_namespace=platform.gateway_namespace,
+        gateway_labels=platform.gateway_pod_labels,
         request_sources=platform.model_ingress,
         network_policies=settings.network_policies,
     ),
@@ -86,6 +89,7 @@ pulumi.export(outputs.MODEL_URI, first.model_uri)
 pulumi.export(outputs.BUCKET, store.bucket)
 pulumi.export(outputs.SERVICE_ACCOUNT, first.service_account)
 pulumi.export(outputs.MODELS, models.outputs)
+pulumi.export(outputs.API_KEY, models.api_key)
 vm = cast(VmCluster, cluster) if on_vm else None
 pulumi.export(outputs.SSH, ssh_command(settings.stack) if vm else None)
 pulumi.export(outputs.SSH_PRIVATE_KEY, vm.ssh_private_key if vm else None)

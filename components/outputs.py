@@ -25,6 +25,9 @@ MODELS = "models"
 model_uri, format (what `servebox serve` and `serve()` build their handles from)."""
 MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header", "curl", "model_uri", "format")
 
+API_KEY = "api_key"
+"""The key every request to the models must carry in x-api-key (modelAuth); secret; null without it."""
+
 # VM targets (null elsewhere).
 SSH = "ssh"
 """A command that opens a shell on the VM (scripts/ssh.sh <stack>)."""
@@ -53,6 +56,7 @@ ALL_OUTPUTS = (
     BUCKET,
     SERVICE_ACCOUNT,
     MODELS,
+    API_KEY,
     SSH,
     SSH_PRIVATE_KEY,
     SSH_HOST_KEY,
@@ -61,5 +65,5 @@ ALL_OUTPUTS = (
 )
 """Every output a stack exports, in the order the program exports them."""
 
-SECRET_OUTPUTS = frozenset({KUBECONFIG, SSH_PRIVATE_KEY})
+SECRET_OUTPUTS = frozenset({KUBECONFIG, SSH_PRIVATE_KEY, API_KEY})
 """Outputs that must always be Pulumi secrets."""

@@ -302,7 +302,9 @@ def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
     if outcome.code != 0:
         console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)
         return outcome.code
-    handle = serving.handle_from_outputs(name, args.stack, workstation.outputs(pulumi, args.stack))
+    handle = serving.handle_from_outputs(
+        name, args.stack, workstation.outputs(pulumi, args.stack), api_key=workstation.api_key(pulumi, args.stack)
+    )
     console.print(f"servebox serve: {name} ({handle.format}, {handle.protocol}) answers at {handle.url}", markup=False, highlight=False)
     console.print(f"A ready request (body in request.json):\n{handle.curl}", markup=False, highlight=False)
     return 0
@@ -327,13 +329,18 @@ def _refuse_url_options(command: str, rest: list[str]) -> None:
 
 def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) -> int:
     """predict / smoke on a stack: its endpoint from the Automation API, then the same code as the scripts."""
+    from components.model import auth
     from servebox import mnist_client, workstation
 
     protocol = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--protocol"), None)
     try:
-        endpoint = mnist_client.endpoint_from_outputs(workstation.outputs(pulumi, stack), stack=stack, protocol=protocol)
+        outputs = workstation.outputs(pulumi, stack)
+        endpoint = mnist_client.endpoint_from_outputs(outputs, stack=stack, protocol=protocol)
     except mnist_client.StackOutputsError as error:
         raise ServeboxError(str(error)) from None
+    if endpoint.api_key is None and mnist_client.takes_a_key(outputs):
+        # The scripts below read the key where every client does; it is never on a command line.
+        os.environ[auth.ENV] = workstation.api_key(pulumi, stack) or ""
     # No Pulumi child from here on: ^C is Python's own again, and stops the requests at once.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -8,6 +8,7 @@ says how to remove it. The JSON summary goes to stdout, or to --summary with a v
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import threading
@@ -180,13 +181,15 @@ class EphemeralRun:
     def _smoke(self, outputs: Mapping[str, Any], deadline: float | None) -> Outcome:
         # Imported here: the client loads scikit-learn (for the held-out digits), a second of start-up
         # that a run failing before its smoke test does not need.
-        from servebox import mnist_client, smoke
+        from servebox import mnist_client, smoke, workstation
 
         try:
             endpoint = mnist_client.endpoint_from_outputs(outputs, stack=self.name)
         except mnist_client.StackOutputsError as error:
             self.summary["error"] = str(error)
             return Outcome.SMOKE_FAILED
+        if endpoint.api_key is None and mnist_client.takes_a_key(outputs):
+            endpoint = dataclasses.replace(endpoint, api_key=workstation.api_key(self.pulumi, self.name))
         timeout = self.options.smoke_timeout
         if deadline is not None:
             timeout = max(0.1, min(timeout, deadline - self.clock()))

@@ -20,6 +20,8 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from components.model import auth
+
 PROTOCOLS = ("v1", "v2")
 DEFAULT_TIMEOUT = 30.0
 _EXCERPT_CHARS = 500
@@ -53,6 +55,7 @@ def predict(
     host_header: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     datatype: str | None = None,
+    api_key: str | None = None,
 ) -> list:
     """Send `rows` (a list of rows, a list of values, a numpy array or a DataFrame) in one request;
     returns the model's answer as a list, one entry per row."""
@@ -63,13 +66,13 @@ def predict(
     rows = rows.tolist() if hasattr(rows, "tolist") else list(rows)
     if protocol == "v1":
         url = v1_url(url_base, model_name)
-        answer = _post(url, v1_request(rows), host_header, timeout)
+        answer = _post(url, v1_request(rows), host_header, timeout, api_key)
         predictions = answer.get("predictions") if isinstance(answer, dict) else None
         if not isinstance(predictions, list):
             raise InferenceError(f"{url} answered without a 'predictions' list: {_excerpt(json.dumps(answer))}", url=url)
         return predictions
     url = v2_url(url_base, model_name)
-    answer = _post(url, v2_request(rows, datatype), host_header, timeout)
+    answer = _post(url, v2_request(rows, datatype), host_header, timeout, api_key)
     return parse_v2_answer(answer, url)
 
 
@@ -135,11 +138,13 @@ def _reshape(data: list[Any], shape: list[int]) -> list:
     return [_reshape(data[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _post(url: str, payload: dict[str, Any], host_header: str | None, timeout: float) -> Any:
+def _post(url: str, payload: dict[str, Any], host_header: str | None, timeout: float, api_key: str | None = None) -> Any:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
     request.add_header("Content-Type", "application/json")
     if host_header:
         request.add_header("Host", host_header)
+    if api_key:
+        request.add_header(auth.HEADER, api_key)
     try:
         with _opener_for(url).open(request, timeout=timeout) as response:
             text = response.read().decode("utf-8", errors="replace")

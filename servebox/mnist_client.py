@@ -10,6 +10,7 @@ same split and seed as training, so they were never trained on) and draws them a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import ipaddress
 import json
@@ -19,11 +20,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from components import training as train_mnist
+from components.model import auth
 from components.model.digits import Sample as Sample  # re-exported: the client's public names
 from components.model.digits import load_samples as load_samples
 from components.model.digits import v2_request as v2_request
@@ -33,6 +35,8 @@ DEFAULT_MODEL_NAME = "mnist"
 REQUEST_TIMEOUT = 10.0
 # The stack output names, defined once for the program, the scripts and the tests.
 OUTPUTS_MODULE = train_mnist.REPO_ROOT / "components" / "outputs.py"
+CLI_SECRET = "[secret]"
+"""How `pulumi stack output` shows a secret value without --show-secrets."""
 _EXCERPT_CHARS = 300
 _SHADES = " ░▒▓█"
 
@@ -62,6 +66,8 @@ class Endpoint:
     url: str
     protocol: str = "v2"
     host_header: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    """The stack's key (modelAuth apikey), sent in x-api-key; never printed."""
 
 
 def render_digit(pixels: Sequence[int]) -> str:
@@ -122,6 +128,7 @@ def send_json(
     payload: Any = None,
     *,
     host_header: str | None = None,
+    api_key: str | None = None,
     timeout: float = REQUEST_TIMEOUT,
     raw_body: bytes | None = None,
 ) -> Any:
@@ -135,6 +142,8 @@ def send_json(
         request.add_header("Content-Type", "application/json")
     if host_header:
         request.add_header("Host", host_header)
+    if api_key:
+        request.add_header(auth.HEADER, api_key)
     status, text = _call(request, url, timeout)
     if not text.strip():
         return None
@@ -154,10 +163,14 @@ def send_json(
 def predict(endpoint: Endpoint, rows: Sequence[Sequence[float]], *, timeout: float = REQUEST_TIMEOUT) -> list[int]:
     """Send digits (already scaled) in one request and return one predicted label per digit."""
     if endpoint.protocol == "v2":
-        answer = send_json(endpoint.url, v2_request(rows), host_header=endpoint.host_header, timeout=timeout)
+        answer = send_json(
+            endpoint.url, v2_request(rows), host_header=endpoint.host_header, api_key=endpoint.api_key, timeout=timeout
+        )
         return parse_v2_answer(answer, len(rows), endpoint.url)
     if endpoint.protocol == "v1":
-        answer = send_json(endpoint.url, v1_request(rows), host_header=endpoint.host_header, timeout=timeout)
+        answer = send_json(
+            endpoint.url, v1_request(rows), host_header=endpoint.host_header, api_key=endpoint.api_key, timeout=timeout
+        )
         return parse_v1_answer(answer, len(rows), endpoint.url)
     raise ValueError(f"protocol: got {endpoint.protocol!r}; expected one of {', '.join(PROTOCOLS)}")
 
@@ -200,9 +213,12 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser, url_help: str) -> No
     )
 
 
-def read_stack_outputs(stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT) -> dict[str, Any]:
-    """`pulumi stack output --json` for the given (or the selected) stack, secrets left hidden."""
-    command = ["pulumi", "stack", "output", "--json", "--show-secrets=false"]
+def read_stack_outputs(
+    stack: str | None = None, *, cwd: Path = train_mnist.REPO_ROOT, show_secrets: bool = False
+) -> dict[str, Any]:
+    """`pulumi stack output --json` for the given (or the selected) stack, secrets left hidden
+    unless `show_secrets` (then held in memory only, never printed)."""
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets" if show_secrets else "--show-secrets=false"]
     if stack:
         command += ["--stack", stack]
     env = {**os.environ, **local_backend_env(os.environ, cwd)}
@@ -264,8 +280,23 @@ def resolve_endpoint(
         if not spoken:
             model = model_name or DEFAULT_MODEL_NAME
             url = v2_infer_url(url, model) if protocol == "v2" else v1_predict_url(url, model)
-        return Endpoint(url=url, protocol=protocol, host_header=host_header)
-    return endpoint_from_outputs(read_stack_outputs(stack), stack=stack, host_header=host_header, protocol=protocol)
+        return Endpoint(url=url, protocol=protocol, host_header=host_header, api_key=os.environ.get(auth.ENV) or None)
+    outputs = read_stack_outputs(stack)
+    endpoint = endpoint_from_outputs(outputs, stack=stack, host_header=host_header, protocol=protocol)
+    if endpoint.api_key is None and takes_a_key(outputs):
+        # Read the key (and only keep it): the models take one and the environment has none.
+        shown = read_stack_outputs(stack, show_secrets=True).get(_names().API_KEY)
+        endpoint = dataclasses.replace(endpoint, api_key=str(shown) if shown else None)
+    return endpoint
+
+
+def takes_a_key(outputs: Mapping[str, Any]) -> bool:
+    """Whether the stack's models want an API key (its `api_key` output is set, shown or hidden)."""
+    return bool(outputs.get(_names().API_KEY))
+
+
+def _names() -> Any:
+    return train_mnist.load_repo_module(OUTPUTS_MODULE)
 
 
 def endpoint_from_outputs(
@@ -284,10 +315,13 @@ def endpoint_from_outputs(
             f"finished for this stack? If its runtime does not serve {protocol.upper()}, try --protocol {other}."
         )
     stack_host = outputs.get(names.HOST_HEADER)
+    stack_key = outputs.get(names.API_KEY)
     return Endpoint(
         url=stack_url,
         protocol=protocol,
         host_header=host_header or (stack_host if isinstance(stack_host, str) and stack_host else None),
+        # The environment's key first; the stack's when the outputs show it (never the CLI's mask).
+        api_key=os.environ.get(auth.ENV) or (str(stack_key) if stack_key and stack_key != CLI_SECRET else None),
     )
 
 

@@ -92,12 +92,20 @@ class ModelHandle:
     """The gateway by address: what predict() calls, with the Host header."""
     format: str
     curl: str
+    api_key: str | None = field(default=None, repr=False)
+    """The stack's key (modelAuth apikey), sent with every prediction; never shown."""
     _remove: Callable[[], None] | None = field(default=None, repr=False)
 
     def predict(self, rows: Any, timeout: float = 30) -> list:
         """The model's answers for `rows` (a list of rows, a numpy array or a DataFrame), over its protocol."""
         return inference.predict(
-            self.address_url, self.name, rows, protocol=self.protocol, host_header=self.host_header, timeout=timeout
+            self.address_url,
+            self.name,
+            rows,
+            protocol=self.protocol,
+            host_header=self.host_header,
+            timeout=timeout,
+            api_key=self.api_key,
         )
 
     def delete(self) -> None:
@@ -112,7 +120,9 @@ class ModelHandle:
         return f"<div><strong>servebox model {html.escape(self.name)}</strong><table>{cells}</table></div>"
 
 
-def handle_from_outputs(name: str, stack: str, outputs: dict[str, Any], remove: Callable[[], None] | None = None) -> ModelHandle:
+def handle_from_outputs(
+    name: str, stack: str, outputs: dict[str, Any], remove: Callable[[], None] | None = None, api_key: str | None = None
+) -> ModelHandle:
     """The handle of model `name` from a stack's outputs (the `models` output)."""
     models = outputs.get("models") or {}
     if name not in models:
@@ -130,6 +140,7 @@ def handle_from_outputs(name: str, stack: str, outputs: dict[str, Any], remove: 
         address_url=f"http://{host}" + ("" if port == "80" else f":{port}"),
         format=model["format"],
         curl=model["curl"],
+        api_key=api_key,
         _remove=remove,
     )
 
@@ -288,4 +299,6 @@ def serve(
         if result is not Outcome.PASSED:
             raise ServeboxError(f"removing {model_name} from stack {stack} failed; the output above says why")
 
-    return handle_from_outputs(model_name, stack, workstation.outputs(pulumi, stack), remove)
+    return handle_from_outputs(
+        model_name, stack, workstation.outputs(pulumi, stack), remove, api_key=workstation.api_key(pulumi, stack)
+    )

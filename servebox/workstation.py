@@ -16,6 +16,7 @@ from typing import Any
 from pulumi import automation as auto
 from rich.console import Console
 
+from components.outputs import API_KEY
 from servebox import lifecycle, refresh_targets, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, UpdateView
@@ -97,6 +98,13 @@ def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
     except auto.StackNotFoundError:
         raise ServeboxError(f"no stack named {name!r}; `servebox status` lists the stacks") from None
     return stacks.visible_outputs(stack.outputs())
+
+
+def api_key(pulumi: Pulumi, name: str) -> str | None:
+    """The stack's model API key (modelAuth apikey), for the clients to send; never printed."""
+    stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
+    value = stack.outputs().get(API_KEY)
+    return str(value.value) if value is not None and value.value else None
 
 
 def print_outputs(values: Mapping[str, Any]) -> None:

@@ -97,13 +97,6 @@ def _vm_settings(read: _Reader, public_ipv4: Callable[[], str]) -> VmSettings | 
                 "adminCidrs", read.value("adminCidrs"), count, "SSH and the Kubernetes API of the VM", "allowWorldAdminAccess"
             )
         )
-    if isinstance(model, tuple) and (count := too_wide(model)):
-        # Allowed: a workshop's attendees call from anywhere. Said at every up, so it is a choice.
-        read.warnings.append(
-            f"modelCidrs: {read.value('modelCidrs')!r} opens the model's HTTP endpoint to {count:,} public "
-            "addresses; anyone among them can send it predictions. Narrow it unless that is the point: "
-            "pulumi config set modelCidrs auto"
-        )
     if None in (admin, model, allow_world, ttl, action, spot):
         return None
     return VmSettings(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any
 
 import pulumi
@@ -12,9 +13,9 @@ import pulumi
 from components import host
 from components.config.existing import _existing_settings
 from components.config.models import _own_models, _SampleModel, _ScaleMetricOrAuto
-from components.config.networks import _vm_settings
+from components.config.networks import _vm_settings, too_wide
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
-from components.config.schema import ConfigError, ConfigKey, _Reader, _unknown_keys, config_schema, known
+from components.config.schema import AUTO, ConfigError, ConfigKey, _Reader, _unknown_keys, config_schema, known
 from components.config.settings import (
     AVAILABLE_SERVING,
     AVAILABLE_TARGETS,
@@ -210,6 +211,19 @@ def parse_settings(
 
     store = _store_kind(read, target)
     network_policies = read.boolean("networkPolicies")
+    model_auth = read.enum("modelAuth", ModelAuth)
+    world_open_model = too_wide(vm.model_cidrs) if vm else None
+    api_key = model_auth is ModelAuth.APIKEY or (
+        model_auth is ModelAuth.AUTO and (target is Target.EXISTING or world_open_model is not None)
+    )
+    if world_open_model:
+        # Allowed: a workshop's attendees call from anywhere. Said at every up, so it is a choice.
+        guard = "each request must carry the stack's API key" if api_key else "with no key (modelAuth none)"
+        read.warnings.append(
+            f"modelCidrs: {read.value('modelCidrs')!r} opens the model's HTTP endpoint to {world_open_model:,} public "
+            f"addresses; anyone among them can send it predictions ({guard}). Narrow it unless that is the point: "
+            "pulumi config set modelCidrs auto"
+        )
     uri_buckets = read_uri_buckets(read, store)
     if store is not None and uri_buckets is not None and any(model.uri for model in own_models):
         own = _own_bucket(store, project, stack, gcp.project if gcp else existing.gcp_project if existing else None)
@@ -238,9 +252,16 @@ def parse_settings(
         existing=existing,
         serve_sample=serve_sample,
         own_models=own_models,
+        model_api_key=api_key,
         network_policies=known(network_policies),
         warnings=tuple(read.warnings),
     )
+
+
+class ModelAuth(str, Enum):
+    AUTO = AUTO
+    NONE = "none"
+    APIKEY = "apikey"
 
 
 def _store_kind(read: _Reader, target: Target | None) -> StoreKind | None:

@@ -275,6 +275,8 @@ class Settings:
     """Whether the sample MNIST model is served."""
     own_models: tuple[OwnModel, ...] = ()
     """The user's own models (the `models` list)."""
+    model_api_key: bool = False
+    """Requests to the models must carry the stack's API key (modelAuth, `auto` resolved)."""
     network_policies: bool = True
     """Default-deny NetworkPolicies in the model and store namespaces (networkPolicies)."""
     warnings: tuple[str, ...] = ()

@@ -13,15 +13,18 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_command as command
+import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from components import kube, network_policy
 from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestSettings
 from components.local import PROJECT_DIR
-from components.model import mnist
+from components.model import auth, mnist
 from components.model.artifact import Artifact
 from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, curl_command, serve
 from components.naming import component_type, standard_labels
@@ -54,6 +57,11 @@ class ModelsArgs:
     """What proves the ingress gateway serves; the sample's smoke test goes through it."""
     smoke_test: SmokeTestSettings
     timeout_seconds: int
+    api_key: bool = False
+    """Every request must carry the stack's API key, checked at the gateway (modelAuth)."""
+    gateway_namespace: str = ""
+    gateway_labels: Mapping[str, str] = field(default_factory=dict)
+    """Where the ingress gateway's pods are and how they are labelled (with `api_key`)."""
     request_sources: tuple[network_policy.Rule, ...] = ()
     """Who sends the predictors requests (Platform.model_ingress): NetworkPolicy ingress rules."""
     network_policies: bool = True
@@ -69,6 +77,8 @@ class Models(pulumi.ComponentResource):
     """A ready-to-paste request per model (the sample's with one real digit)."""
     outputs: pulumi.Output[dict[str, dict]]
     """The `models` output: per model, where it answers and how to call it (outputs.MODEL_FIELDS)."""
+    api_key: pulumi.Output[str] | None
+    """The key requests must carry (a Pulumi secret), or None without modelAuth."""
 
     def __init__(self, name: str, args: ModelsArgs, opts: pulumi.ResourceOptions | None = None):
         # Stacks made before own models were served by a MnistModel component of the same name.
@@ -104,18 +114,50 @@ class Models(pulumi.ComponentResource):
         )
         self.served = {}
         self.curls = {}
+        sample: Served | None = None
         if args.sample is not None:
             assert args.artifact is not None
             sample = serve(name, mnist.sample_spec(args.sample, args.artifact), shared, self)
             self.served[sample.name] = sample
             request = args.artifact.sample_request
-            self.curls[sample.name] = sample.endpoint.apply(lambda e: curl_command(e, sample.name, "v2", request))
-            if args.smoke_test.digits:
-                self._smoke_test(name, sample, args, child)
+            self.curls[sample.name] = sample.endpoint.apply(
+                lambda e: curl_command(e, sample.name, "v2", request, api_key=args.api_key)
+            )
         for spec in args.own:
             own = serve(f"{name}-{spec.settings.name}", spec, shared, self)
             self.served[own.name] = own
-            self.curls[own.name] = own.endpoint.apply(functools.partial(_own_curl, own.name, own.protocol))
+            self.curls[own.name] = own.endpoint.apply(functools.partial(_own_curl, own.name, own.protocol, args.api_key))
+        self.api_key = None
+        policy = None
+        if args.api_key:
+            key = random.RandomPassword(f"{name}-api-key", length=32, special=False, opts=child)
+            self.api_key = pulumi.Output.secret(key.result)
+            hosts = pulumi.Output.all(*(model.endpoint for model in self.served.values())).apply(
+                lambda endpoints: [endpoint.host for endpoint in endpoints]
+            )
+            metadata = auth.policy_metadata(args.gateway_namespace, args.namespace)
+            # Only the spec holds the key: the name and namespace stay readable in the state.
+            policy_spec = pulumi.Output.all(self.api_key, hosts).apply(
+                lambda values: auth.policy_spec(
+                    gateway_labels=args.gateway_labels,
+                    model_namespace=args.namespace,
+                    hosts=values[1],
+                    on_seldon=args.serving is Serving.SELDON,
+                    key=values[0],
+                )
+            )
+            policy = k8s.apiextensions.CustomResource(
+                f"{name}-api-key-policy",
+                api_version=auth.POLICY_API_VERSION,
+                kind=auth.POLICY_KIND,
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=metadata["name"], namespace=metadata["namespace"], labels=metadata["labels"]
+                ),
+                spec=pulumi.Output.secret(policy_spec),
+                opts=kube.after(child, args.serving_ready),
+            )
+        if sample is not None and args.smoke_test.digits:
+            self._smoke_test(name, sample, args, policy, child)
         on_seldon = args.serving is Serving.SELDON
         self.outputs = pulumi.Output.all(
             **{
@@ -125,24 +167,28 @@ class Models(pulumi.ComponentResource):
                 for model_name, model in self.served.items()
             }
         )
-        self.register_outputs({"models": self.outputs})
+        self.register_outputs({"models": self.outputs, "api_key": self.api_key})
 
-    def _smoke_test(self, name: str, sample: Served, args: ModelsArgs, child: pulumi.ResourceOptions) -> None:
+    def _smoke_test(
+        self, name: str, sample: Served, args: ModelsArgs, policy: pulumi.Resource | None, child: pulumi.ResourceOptions
+    ) -> None:
         command.local.Command(
             f"{name}-smoke-test",
             create=sample.endpoint.apply(
                 lambda e: mnist.smoke_test_command(e, sample.name, args.smoke_test, args.timeout_seconds, sample.protocol)
             ),
             dir=str(PROJECT_DIR),
+            # The key, when there is one, as the client reads it (never on the command line).
+            environment={auth.ENV: self.api_key} if self.api_key is not None else None,
             # Runs again whenever what is served changes; otherwise once.
             triggers=[sample.model_uri, json.dumps(sample.definition, sort_keys=True)],
-            opts=kube.after(child, sample.resource, args.ingress_gateway),
+            opts=kube.after(child, sample.resource, args.ingress_gateway, policy),
         )
 
 
-def _own_curl(model_name: str, protocol: str, endpoint: Endpoint) -> str:
+def _own_curl(model_name: str, protocol: str, api_key: bool, endpoint: Endpoint) -> str:
     """The ready request of one of the user's models (its body read from request.json)."""
-    return curl_command(endpoint, model_name, protocol, None)
+    return curl_command(endpoint, model_name, protocol, None, api_key=api_key)
 
 
 def _outputs_of(model: Served, on_seldon: bool, values: list) -> dict:

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components import kube
 from components.config import DeploymentMode, ModelSettings, Serving
-from components.model import runtime, seldon
+from components.model import auth, runtime, seldon
 from components.naming import predictor_service_account, standard_labels
 from components.platform.kserve import model_host
 from components.storage.base import ModelStore
@@ -95,10 +95,11 @@ def endpoint(
     )
 
 
-def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Mapping | None) -> str:
-    """A ready-to-paste request: with `request` as its body, or reading request.json."""
+def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Mapping | None, *, api_key: bool = False) -> str:
+    """A ready-to-paste request: with `request` as its body, or reading request.json; with the API
+    key as a placeholder for the shell to fill (`export SERVEBOX_API_KEY=...`), never the key itself."""
     body = json.dumps(request, separators=(",", ":")) if request is not None else "@request.json"
-    return shlex.join(
+    command = shlex.join(
         [
             "curl",
             "-sS",
@@ -111,6 +112,10 @@ def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Ma
             body,
         ]
     )
+    if not api_key:
+        return command
+    # Double quotes, so that the shell expands the variable: shlex would quote it away.
+    return command.replace("curl -sS ", f'curl -sS -H "{auth.HEADER}: ${auth.ENV}" ', 1)
 
 
 def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, service_account: str) -> dict:

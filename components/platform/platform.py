@@ -101,6 +101,9 @@ class Platform(pulumi.ComponentResource):
     """The domain model hosts are under."""
     model_ingress: tuple[network_policy.Rule, ...]
     """NetworkPolicy ingress rules of a predictor: who of the platform sends it requests."""
+    gateway_namespace: str = istio.NAMESPACE
+    gateway_pod_labels: dict[str, str] = istio.GATEWAY_POD_LABELS
+    """Where the ingress gateway's pods are, and their labels (installed or the cluster's own)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Platform"), name, None, opts)

@@ -17,7 +17,7 @@ KEYS = (
     "deploymentMode, eksClusterName, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
     "gcpZone, ingressAddress, ingressDomain, installCertManager, installIstio, installKnative, "
     "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
-    "modelCidrs, modelCpuLimit, modelCpuRequest, "
+    "modelAuth, modelCidrs, modelCpuLimit, modelCpuRequest, "
     "modelMaxReplicas, modelMemoryLimit, modelMemoryRequest, modelMinReplicas, modelName, "
     "modelNamespace, modelScaleMetric, modelScaleTarget, modelUriBuckets, models, networkPolicies, sampleModel, serving, "
     "smokeTestDigits, "

@@ -226,7 +226,11 @@ def test_a_load_balancer_host_name_means_the_host_header_path(s3_run: ProgramRun
     assert s3_run.outputs[outputs.HOST_HEADER] == host
     assert s3_run.outputs[outputs.INGRESS_ADDRESS] == "a1b2-77.elb.eu-west-1.amazonaws.com:80"
     curl = shlex.split(s3_run.outputs[outputs.CURL])
-    assert curl[curl.index("-H", 4) + 1] == f"Host: {host}"
+    assert [curl[i + 1] for i, word in enumerate(curl) if word == "-H"] == [
+        "x-api-key: $SERVEBOX_API_KEY",  # modelAuth auto: an existing cluster's gateway may face the internet
+        "Content-Type: application/json",
+        f"Host: {host}",
+    ]
     assert "http://a1b2-77.elb.eu-west-1.amazonaws.com/v2/models/mnist/infer" in curl
     smoke = shlex.split(s3_run["model-smoke-test"].inputs["create"])
     assert smoke[smoke.index("--url") + 1] == "http://a1b2-77.elb.eu-west-1.amazonaws.com/v2/models/mnist/infer"

@@ -284,8 +284,9 @@ def test_outputs_are_exactly_the_contract(knative):
 
 
 def test_only_the_kubeconfig_is_secret_on_kind(knative):
-    assert outputs.SECRET_OUTPUTS == {"kubeconfig", "ssh_private_key"}
+    assert outputs.SECRET_OUTPUTS == {"kubeconfig", "ssh_private_key", "api_key"}
     assert knative.secret_outputs == {"kubeconfig"}
+    assert knative.outputs[outputs.API_KEY] is None  # modelAuth auto: no key on kind's loopback
 
 
 def test_vm_outputs_are_null_on_kind(knative):

@@ -190,9 +190,10 @@ def test_the_world_may_reach_the_model_with_a_warning_at_every_up(cloud: str) ->
     assert run["cluster-vm"]  # planned, not refused
     assert run.warnings == [
         "modelCidrs: '0.0.0.0/1, 128.0.0.0/1' opens the model's HTTP endpoint to 3,702,258,688 public "
-        "addresses; anyone among them can send it predictions. Narrow it unless that is the point: "
-        "pulumi config set modelCidrs auto"
+        "addresses; anyone among them can send it predictions (each request must carry the stack's API key). "
+        "Narrow it unless that is the point: pulumi config set modelCidrs auto"
     ]
+    assert outputs.API_KEY in run.secret_outputs and len(run.outputs[outputs.API_KEY]) == 32
 
 
 def test_a_model_open_only_to_this_machine_warns_of_nothing(run: ProgramRun) -> None:
