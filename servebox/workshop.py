@@ -72,8 +72,10 @@ def validate_parallel(value: int) -> int:
 
 
 def attendee_settings(base: Mapping[str, str], index: int) -> dict[str, str]:
-    """The roster's --set values, plus host ports of its own for a kind stack (unless --set says)."""
+    """The roster's --set values, plus host ports of its own for a kind stack, and no model API key
+    (unless --set says): the roster hands out ready requests, and holds no secret to put in them."""
     settings = dict(base)
+    settings.setdefault("modelAuth", "none")
     if settings.get("target", "kind") == "kind":
         settings.setdefault("kindHostPort", str(KIND_PORT_BASE + 2 * index))
         settings.setdefault("kindStoreHostPort", str(KIND_PORT_BASE + 2 * index + 1))

@@ -59,6 +59,8 @@ def test_up_runs_at_most_n_at_a_time_each_in_its_own_work_dir_retries_once_and_w
     # Each kind stack got host ports of its own.
     ports = {name: fake.stack(f"ws-{name}")["config"]["servebox:kindHostPort"] for name in ATTENDEES}
     assert sorted(ports.values()) == ["8100", "8102", "8104", "8106", "8108"]
+    # The roster holds no secret, so its ready requests need none: no API key unless --set asks.
+    assert {fake.stack(f"ws-{n}")["config"]["servebox:modelAuth"] for n in ATTENDEES} == {"none"}
     assert {fake.stack(f"ws-{n}")["tags"]["servebox:workshop"] for n in ATTENDEES} == {"ws"}
 
     rows = list(csv.DictReader((tmp_path / "out" / "roster.csv").read_text().splitlines()))
