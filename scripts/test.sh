@@ -26,19 +26,21 @@ apt_install_missing() { # COMMAND PACKAGE WHY
 }
 apt_install_missing cloud-init cloud-init "for cloud-init schema"
 
-# checkov audits the Kubernetes objects servebox authors (tests/unit/test_checkov.py), from a venv of
-# its own (.venv-audit): its dependencies would clash with the program's. Remade when the lock changes.
-ensure_audit_venv() {
+# Two venvs of their own, whose dependencies would clash with the program's: checkov, which audits
+# the Kubernetes objects servebox authors (tests/unit/test_checkov.py), and the policy pack
+# (policy/, its tests run by tests/unit/test_policy_pack.py). Each is remade when its lock changes.
+ensure_side_venv() { # DIR LOCK
   local want
-  want="$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("requirements-audit.txt", "rb").read()).hexdigest())')"
-  [[ -x .venv-audit/bin/checkov && "$(cat .venv-audit/.lock.sha256 2>/dev/null)" == "$want" ]] && return 0
-  echo "==> Installing checkov into .venv-audit (requirements-audit.txt)" >&2
-  rm -rf .venv-audit
-  "$(_pick_python 12)" -m venv .venv-audit
-  .venv-audit/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-audit.txt
-  echo "$want" >.venv-audit/.lock.sha256
+  want="$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$2")"
+  [[ -x "$1/bin/python" && "$(cat "$1/.lock.sha256" 2>/dev/null)" == "$want" ]] && return 0
+  echo "==> Installing $2 into $1" >&2
+  rm -rf "$1"
+  "$(_pick_python 12)" -m venv "$1"
+  "$1/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$2"
+  echo "$want" >"$1/.lock.sha256"
 }
-ensure_audit_venv
+ensure_side_venv .venv-audit requirements-audit.txt
+ensure_side_venv .venv-policy policy/requirements.txt
 apt_install_missing chromium chromium "headless, for the workshop roster page"
 
 # The linters first, on the whole suite only (extra arguments mean a chosen subset of the tests):
