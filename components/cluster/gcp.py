@@ -136,33 +136,37 @@ class GcpVmCluster(shared.VmClusterComponent):
             )
             network, subnetwork = created.id, subnet.id
 
-        firewalls = [
-            gcp.compute.Firewall(
-                f"{name}-allow-{rule.role}",
-                name=f"{args.base_name}-allow-{rule.role}",
+        def firewall(role: str, priority: int, source_ranges: Sequence[str], description: str, **rule) -> gcp.compute.Firewall:
+            return gcp.compute.Firewall(
+                f"{name}-{role}",
+                name=f"{args.base_name}-{role}",
                 network=network,
                 direction="INGRESS",
-                priority=ALLOW_PRIORITY,
-                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in rule.ports])],
-                source_ranges=list(rule.cidrs),
+                priority=priority,
+                source_ranges=list(source_ranges),
                 target_tags=[args.base_name],
-                description=f"servebox: {rule.description}",
+                description=f"servebox: {description}",
                 opts=child,
+                **rule,
+            )
+
+        firewalls = [
+            firewall(
+                f"allow-{rule.role}",
+                ALLOW_PRIORITY,
+                rule.cidrs,
+                rule.description,
+                allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in rule.ports])],
             )
             for rule in shared.ingress_rules(args.vm)
         ]
         firewalls.append(
-            gcp.compute.Firewall(
-                f"{name}-deny-others",
-                name=f"{args.base_name}-deny-others",
-                network=network,
-                direction="INGRESS",
-                priority=DENY_OTHERS_PRIORITY,
+            firewall(
+                "deny-others",
+                DENY_OTHERS_PRIORITY,
+                ["0.0.0.0/0"],
+                "everything the rules above do not allow, whatever else the network allows",
                 denies=[gcp.compute.FirewallDenyArgs(protocol="all")],
-                source_ranges=["0.0.0.0/0"],
-                target_tags=[args.base_name],
-                description="servebox: everything the rules above do not allow, whatever else the network allows",
-                opts=child,
             )
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import pulumi
 
@@ -38,16 +38,7 @@ def create_store(
     if settings.target is Target.EXISTING:
         return _existing_store(settings, cast(ExistingCluster, cluster), cloud_provider)
     if settings.target is Target.KIND:
-        return MinioStore(
-            "store",
-            MinioStoreArgs(
-                bucket=bucket_name(settings.project, settings.stack),
-                reader_namespace=settings.model.namespace,
-                host_port=settings.kind.store_host_port,
-                network_policies=settings.network_policies,
-            ),
-            opts=pulumi.ResourceOptions(providers=[cluster.provider]),
-        )
+        return _minio(settings, cluster, host_port=settings.kind.store_host_port)
     vm_cluster = cast(VmCluster, cluster)  # on the VM targets below, the cluster is a VM
     if settings.target is Target.GCP:
         from components.storage.gcs import GcsStore, GcsStoreArgs
@@ -115,15 +106,24 @@ def _existing_store(
             ),
             opts=on_cloud,
         )
+    return _minio(
+        settings,
+        cluster,
+        load_balancer=MinioLoadBalancer(
+            source_ranges=existing.admin_cidrs, kubeconfig=cluster.kubeconfig, timeout_seconds=settings.install_timeout_seconds
+        ),
+    )
+
+
+def _minio(settings: Settings, cluster: Cluster, **exposure: Any) -> MinioStore:
+    """MinIO in the cluster, reached from outside as `exposure` says (kind's host port, or a load balancer)."""
     return MinioStore(
         "store",
         MinioStoreArgs(
             bucket=bucket_name(settings.project, settings.stack),
             reader_namespace=settings.model.namespace,
             network_policies=settings.network_policies,
-            load_balancer=MinioLoadBalancer(
-                source_ranges=existing.admin_cidrs, kubeconfig=cluster.kubeconfig, timeout_seconds=settings.install_timeout_seconds
-            ),
+            **exposure,
         ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider]),
     )
