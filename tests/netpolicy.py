@@ -24,6 +24,8 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True)
 class Pod:
+    """A pod: its namespace, its labels (what selectors read) and its address (what ipBlocks read)."""
+
     namespace: str
     labels: Mapping[str, str] = field(default_factory=dict)
     ip: str = "10.244.0.50"
@@ -43,8 +45,10 @@ class Address:
 Endpoint = Pod | Address
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flow:
+    """A connection from `source` to `destination`'s `port`, and why the stack has it (or must not)."""
+
     source: Endpoint
     destination: Endpoint
     port: int

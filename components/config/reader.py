@@ -242,16 +242,18 @@ def parse_settings(
         serving=serving,
         deployment_mode=mode,
         install_timeout_seconds=known(timeout),
+        # Where the stack runs: the target's own settings (None for the other targets) and its store.
         kind=KindSettings(host_port=known(host_port), store_host_port=known(store_host_port)),
-        model=known(defaults),  # the sample's settings, and every own model's defaults
-        smoke_test=SmokeTestSettings(digits=known(digits), min_accuracy=known(min_accuracy) / 100),
-        store=store,
         vm=vm,
         gcp=gcp,
         aws=aws,
         existing=existing,
+        store=store,
+        # What it serves, and how it guards it.
+        model=known(defaults),  # the sample's settings, and every own model's defaults
         serve_sample=serve_sample,
         own_models=own_models,
+        smoke_test=SmokeTestSettings(digits=known(digits), min_accuracy=known(min_accuracy) / 100),
         model_api_key=api_key,
         network_policies=known(network_policies),
         warnings=tuple(read.warnings),
