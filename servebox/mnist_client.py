@@ -345,6 +345,11 @@ _IS_IT_RUNNING = (
 )
 # What an HTTP status means for a prediction, and what to check; any other status is a rejection.
 _STATUS_MEANINGS = {
+    403: (
+        "the gateway refused the request: the stack's models take an API key (modelAuth)",
+        f"that {auth.ENV} holds the stack's key: "
+        f'export {auth.ENV}="$(pulumi stack output api_key --show-secrets --stack <stack>)"',
+    ),
     404: (
         "wrong URL: nothing answers at this path",
         "the path is /v2/models/<model>/infer (V2) or /v1/models/<model>:predict (V1), <model> "

@@ -15,6 +15,7 @@ Exit codes: 0 passed, 1 accuracy below --min-accuracy, 2 not serving in time or 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -138,7 +139,27 @@ def run(
     if not summary["ok"]:
         summary["error"] = f"accuracy {accuracy:.2f} is below --min-accuracy {min_accuracy:g}"
         return EXIT_INACCURATE, summary
+    if endpoint.api_key:
+        # The key is only worth something if a request without it is refused: ask once without.
+        summary["refused_without_key"] = refused_without_key(endpoint, samples[0].inputs())
+        if not summary["refused_without_key"]:
+            summary["ok"] = False
+            summary["error"] = (
+                "the model answered a request without the API key: the gateway's AuthorizationPolicy is not "
+                "enforced (check `kubectl -n istio-system get authorizationpolicy` and that this URL goes "
+                "through the stack's Istio gateway)"
+            )
+            return EXIT_NOT_SERVING, summary
     return EXIT_OK, summary
+
+
+def refused_without_key(endpoint: mnist_client.Endpoint, inputs: list[float]) -> bool:
+    """Whether the endpoint refuses (HTTP 403) the same request sent without the key."""
+    try:
+        mnist_client.predict(dataclasses.replace(endpoint, api_key=None), [inputs])
+    except mnist_client.EndpointError as error:
+        return error.status == 403
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -250,3 +250,60 @@ def test_smoke_test_speaks_v1_when_the_url_is_a_v1_url(
     assert smoke_test.main(["--url", server.predict_url, "--count", "10", "--min-accuracy", "0.8"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["ok"], summary["protocol"], summary["url"]) == (True, "v1", server.predict_url)
+
+
+# --- the API key, proven enforced at the end of up ----------------------------------------------
+
+
+@pytest.fixture
+def key_checking_gateway(server: bench_model.LocalServer):  # noqa: ANN201  (a generator of a base URL)
+    """A stand-in for the Istio gateway's AuthorizationPolicy in front of KServe's real server:
+    403 without the key (as Envoy's RBAC filter answers), the server's own answer with it."""
+    import http.server
+    import threading
+    import urllib.request
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("x-api-key") != "k" * 32:
+                self._answer(403, b"RBAC: access denied")
+                return
+            request = urllib.request.Request(server.base_url + self.path, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                self._answer(answer.status, answer.read())
+
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    gateway = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{gateway.server_address[1]}/v2/models/mnist/infer"
+    gateway.shutdown()
+
+
+def test_the_smoke_test_proves_a_request_without_the_key_is_refused(key_checking_gateway, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SERVEBOX_API_KEY", "k" * 32)
+    assert smoke_test.main(["--url", key_checking_gateway, "--count", "10", "--min-accuracy", "0.8", "--timeout", "30"]) == 0
+    assert '"refused_without_key": true' in capsys.readouterr().out
+
+
+def test_the_smoke_test_fails_where_the_key_is_not_enforced(server: bench_model.LocalServer, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SERVEBOX_API_KEY", "k" * 32)  # KServe's server itself checks no key
+    assert smoke_test.main(["--url", server.infer_url, "--count", "5", "--min-accuracy", "0.5", "--timeout", "30"]) == 11
+    assert "the model answered a request without the API key" in capsys.readouterr().err
+
+
+def test_without_the_key_a_keyed_model_says_how_to_get_it(key_checking_gateway, monkeypatch) -> None:
+    monkeypatch.delenv("SERVEBOX_API_KEY", raising=False)
+    endpoint = mnist_client.Endpoint(url=key_checking_gateway)
+    with pytest.raises(mnist_client.EndpointError) as error:
+        mnist_client.predict(endpoint, [[0.0] * 784])
+    assert error.value.status == 403
+    assert "take an API key (modelAuth)" in str(error.value) and "pulumi stack output api_key --show-secrets" in str(error.value)
