@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("stack", nargs="?", default=DEFAULT_STACK)
     down.add_argument("--keep-stack", action="store_true", help="destroy the resources, keep the empty stack")
 
-    status = sub.add_parser("status", help="list the project's stacks (tags, expiry, whether updating)")
+    status = sub.add_parser(
+        "status", help="list the project's stacks; with STACK, each model's state and why it is not ready"
+    )
+    status.add_argument("stack", nargs="?", help="a stack: its models, read from its cluster")
     status.add_argument("--json", action="store_true")
 
     outputs = sub.add_parser("outputs", help="a stack's outputs as JSON (secrets withheld)")
@@ -235,6 +238,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "status":
         from servebox import workstation
 
+        if args.stack:
+            return workstation.model_status(pulumi, args.stack, args.json).code
         lines = workstation.status(pulumi)
         _print_lines(lines, args.json, console, ("stack", "purpose", "expires_at", "workshop", "updating"))
         return 0

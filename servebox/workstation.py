@@ -16,7 +16,8 @@ from typing import Any
 from pulumi import automation as auto
 from rich.console import Console
 
-from components.outputs import API_KEY
+from components.config import config_schema, project_name
+from components.outputs import API_KEY, KUBECONFIG
 from servebox import lifecycle, refresh_targets, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, UpdateView
@@ -100,11 +101,41 @@ def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
     return stacks.visible_outputs(stack.outputs())
 
 
+def secret_output(pulumi: Pulumi, name: str, key: str) -> str | None:
+    """One output of the stack as its value, secret or not, for servebox to use; never printed."""
+    stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
+    value = stack.outputs().get(key)
+    return str(value.value) if value is not None and value.value else None
+
+
 def api_key(pulumi: Pulumi, name: str) -> str | None:
     """The stack's model API key (modelAuth apikey), for the clients to send; never printed."""
+    return secret_output(pulumi, name, API_KEY)
+
+
+def config_value(pulumi: Pulumi, name: str, key: str) -> str:
+    """A key of servebox's config on the stack: its value, else its Pulumi.yaml default."""
     stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
-    value = stack.outputs().get(API_KEY)
-    return str(value.value) if value is not None and value.value else None
+    try:
+        return str(stack.get_config(f"{project_name()}:{key}").value)
+    except auto.CommandError:  # `pulumi config get` fails for a key that is not set
+        return str(config_schema()[key].default)
+
+
+def model_status(pulumi: Pulumi, name: str, as_json: bool) -> Outcome:
+    """`servebox status STACK`: each model's state, and why it is not ready, read from the cluster."""
+    from servebox import model_status
+
+    shown = outputs(pulumi, name)
+    kubeconfig = secret_output(pulumi, name, KUBECONFIG)
+    if not kubeconfig:
+        raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
+    try:
+        models = model_status.read_models(kubeconfig, config_value(pulumi, name, "modelNamespace"), str(shown.get("serving")))
+    except Exception as error:  # the client's connection and API errors: say which, then stop
+        raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
+    print(model_status.render(models, as_json), flush=True)  # stdout: for pipes, as `outputs` and `status --json`
+    return Outcome.PASSED if all(model.ready for model in models) else Outcome.SMOKE_FAILED
 
 
 def print_outputs(values: Mapping[str, Any]) -> None:

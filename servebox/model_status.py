@@ -1,0 +1,86 @@
+"""`servebox status STACK`: each served model's state, and why it is not ready, from the cluster.
+
+Through the official Kubernetes Python client with the stack's own kubeconfig (its secret output,
+held in memory), one list per object kind in the models' namespace: the InferenceServices (or
+SeldonDeployments) and the pods, grouped by the labels KServe and Seldon put on a model's pods
+(`serving.kserve.io/inferenceservice`, `seldon-deployment-id`). Nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import yaml
+
+from servebox.diagnosis import Diagnosis, diagnose
+
+KSERVE = ("serving.kserve.io", "v1beta1", "inferenceservices", "serving.kserve.io/inferenceservice")
+SELDON = ("machinelearning.seldon.io", "v1", "seldondeployments", "seldon-deployment-id")
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """One model, as `servebox status STACK` shows it."""
+
+    name: str
+    ready: bool
+    runtime: str
+    replicas: str
+    """ready/all of its pods."""
+    reason: str
+    fix: str
+
+
+def read_models(kubeconfig: str, namespace: str, serving: str) -> list[ModelState]:
+    """Every model in `namespace` with its diagnosis: one request per object kind."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+    group, version, plural, label = SELDON if serving == "seldon" else KSERVE
+    # Raw JSON, not the client's models: the objects in the shapes the API writes them.
+    models = _json(client.CustomObjectsApi(api).list_namespaced_custom_object(group, version, namespace, plural, _preload_content=False))
+    pods = _json(client.CoreV1Api(api).list_namespaced_pod(namespace, _preload_content=False))
+    return states(models.get("items") or [], pods.get("items") or [], label)
+
+
+def _json(response: Any) -> dict[str, Any]:
+    return json.loads(response.data)
+
+
+def states(models: list[Mapping[str, Any]], pods: list[Mapping[str, Any]], label: str) -> list[ModelState]:
+    """The models' states from their objects and every pod of the namespace."""
+    found = []
+    for model in models:
+        name = str(model["metadata"]["name"])
+        own = [pod for pod in pods if ((pod.get("metadata") or {}).get("labels") or {}).get(label) == name]
+        verdict: Diagnosis = diagnose(model, own)
+        ready = sum(
+            1 for pod in own
+            if any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
+        )
+        predictor = ((model.get("spec") or {}).get("predictor") or {}).get("model") or {}
+        found.append(ModelState(
+            name=name,
+            ready=verdict.ready,
+            runtime=str(predictor.get("runtime") or (model.get("status") or {}).get("clusterServingRuntimeName") or "seldon"),
+            replicas=f"{ready}/{len(own)}",
+            reason=verdict.reason,
+            fix=verdict.fix,
+        ))
+    return found
+
+
+def render(models: list[ModelState], as_json: bool) -> str:
+    """The table (or JSON) `servebox status STACK` prints."""
+    if as_json:
+        return json.dumps([asdict(model) for model in models], indent=2)
+    if not models:
+        return "no models in the stack's namespace"
+    lines = [f"{'model':<16} {'state':<9} {'pods':<5} {'runtime':<24} why"]
+    for model in models:
+        why = "" if model.ready else f"{model.reason}. Fix: {model.fix}"
+        lines.append(f"{model.name:<16} {'ready' if model.ready else 'NOT READY':<9} {model.replicas:<5} {model.runtime:<24} {why}")
+    return "\n".join(lines)
