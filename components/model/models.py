@@ -13,8 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
@@ -29,6 +28,7 @@ from components.model.artifact import Artifact
 from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, curl_command, serve
 from components.naming import component_type, standard_labels
 from components.outputs import MODEL_FIELDS
+from components.platform.platform import ModelAccess
 from components.storage.base import ModelStore
 
 
@@ -57,13 +57,10 @@ class ModelsArgs:
     """What proves the ingress gateway serves; the sample's smoke test goes through it."""
     smoke_test: SmokeTestSettings
     timeout_seconds: int
+    access: ModelAccess = ModelAccess(())
+    """Who sends the predictors requests, and where the gateway's pods are (Platform.model_access)."""
     api_key: bool = False
     """Every request must carry the stack's API key, checked at the gateway (modelAuth)."""
-    gateway_namespace: str = ""
-    gateway_labels: Mapping[str, str] = field(default_factory=dict)
-    """Where the ingress gateway's pods are and how they are labelled (with `api_key`)."""
-    request_sources: tuple[network_policy.Rule, ...] = ()
-    """Who sends the predictors requests (Platform.model_ingress): NetworkPolicy ingress rules."""
     network_policies: bool = True
     """Deny every other flow in and out of the namespace (networkPolicies)."""
 
@@ -92,7 +89,7 @@ class Models(pulumi.ComponentResource):
         namespace = kube.namespace(f"{name}-namespace", args.namespace, standard_labels("models"), child, enforce=kube.BASELINE)
         if args.network_policies:
             network_policy.deny_all(f"{name}-deny-all", namespace, child)
-            network_policy.allow(f"{name}-allow-requests", namespace, "allow-requests", {}, ingress=args.request_sources, opts=child)
+            network_policy.allow(f"{name}-allow-requests", namespace, "allow-requests", {}, ingress=args.access.request_sources, opts=child)
             network_policy.allow(
                 f"{name}-allow-model-download",
                 namespace,
@@ -135,11 +132,11 @@ class Models(pulumi.ComponentResource):
             hosts = pulumi.Output.all(*(model.endpoint for model in self.served.values())).apply(
                 lambda endpoints: [endpoint.host for endpoint in endpoints]
             )
-            metadata = auth.policy_metadata(args.gateway_namespace, args.namespace)
+            metadata = auth.policy_metadata(args.access.gateway_namespace, args.namespace)
             # Only the spec holds the key: the name and namespace stay readable in the state.
             policy_spec = pulumi.Output.all(self.api_key, hosts).apply(
                 lambda values: auth.policy_spec(
-                    gateway_labels=args.gateway_labels,
+                    gateway_labels=args.access.gateway_labels,
                     model_namespace=args.namespace,
                     hosts=values[1],
                     on_seldon=args.serving is Serving.SELDON,

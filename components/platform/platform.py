@@ -17,7 +17,8 @@ and the Knative domain are built from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -54,6 +55,16 @@ def model_ingress_rules(serving: Serving, mode: DeploymentMode) -> tuple[network
         {"from": [gateway, activator], "ports": network_policy.tcp(*knative.QUEUE_PROXY_REQUEST_PORTS)},
         {"from": [autoscaler], "ports": network_policy.tcp(knative.QUEUE_PROXY_METRICS_PORT)},
     )
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    """How requests reach the models: who of the platform sends them (NetworkPolicy ingress rules)
+    and the gateway's pods, where an API key is checked."""
+
+    request_sources: tuple[network_policy.Rule, ...]
+    gateway_namespace: str = istio.NAMESPACE
+    gateway_labels: Mapping[str, str] = field(default_factory=lambda: dict(istio.GATEWAY_POD_LABELS))
 
 
 @dataclass(frozen=True)
@@ -99,18 +110,15 @@ class Platform(pulumi.ComponentResource):
     """Where users reach the gateway: the target's address, or the load balancer's."""
     ingress_domain: pulumi.Output[str]
     """The domain model hosts are under."""
-    model_ingress: tuple[network_policy.Rule, ...]
-    """NetworkPolicy ingress rules of a predictor: who of the platform sends it requests."""
-    gateway_namespace: str = istio.NAMESPACE
-    gateway_pod_labels: dict[str, str] = istio.GATEWAY_POD_LABELS
-    """Where the ingress gateway's pods are, and their labels (installed or the cluster's own)."""
+    model_access: ModelAccess
+    """Who sends the models requests, and where the gateway's pods are (installed or the cluster's own)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("platform", "Platform"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         install = args.install
         kserve_standard = args.serving is Serving.KSERVE and args.deployment_mode is DeploymentMode.STANDARD
-        self.model_ingress = model_ingress_rules(args.serving, args.deployment_mode)
+        self.model_access = ModelAccess(model_ingress_rules(args.serving, args.deployment_mode))
 
         def check(part: str, after: list[pulumi.Resource] | None = None, **flags) -> pulumi.Resource:
             return part_present(

@@ -6,15 +6,14 @@ authentication and its paging (the lists here fit one page)."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from servebox import model_status
+from tests import local_http
 from tests.unit.test_diagnosis import IMAGE, _initializer, _pod
 
 READY_POD = {
@@ -45,30 +44,19 @@ def api() -> Iterator[tuple[str, list[str]]]:
         "/api/v1/namespaces/models/pods": {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [READY_POD, BROKEN_POD]},
     }
 
-    class Api(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            asked.append(path)
-            body = json.dumps(answers.get(path, {"kind": "Status", "code": 404})).encode()
-            self.send_response(200 if path in answers else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
+        path = path.split("?", 1)[0]
+        asked.append(path)
+        return (200, json.dumps(answers[path]).encode()) if path in answers else (404, b'{"kind": "Status", "code": 404}')
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    kubeconfig = yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{server.server_address[1]}"}}],
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-        "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
-    })
-    yield kubeconfig, asked
-    server.shutdown()
+    with local_http.serving(respond) as url:
+        kubeconfig = yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": url}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+            "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
+        })
+        yield kubeconfig, asked
 
 
 def test_each_model_with_its_state_and_reason_in_two_requests(api) -> None:

@@ -259,33 +259,19 @@ def test_smoke_test_speaks_v1_when_the_url_is_a_v1_url(
 def key_checking_gateway(server: bench_model.LocalServer):  # noqa: ANN201  (a generator of a base URL)
     """A stand-in for the Istio gateway's AuthorizationPolicy in front of KServe's real server:
     403 without the key (as Envoy's RBAC filter answers), the server's own answer with it."""
-    import http.server
-    import threading
     import urllib.request
 
-    class Gateway(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("x-api-key") != "k" * 32:
-                self._answer(403, b"RBAC: access denied")
-                return
-            request = urllib.request.Request(server.base_url + self.path, data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                self._answer(answer.status, answer.read())
+    from tests import local_http
 
-        def _answer(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
+        if headers.get("x-api-key") != "k" * 32:
+            return 403, b"RBAC: access denied"
+        request = urllib.request.Request(server.base_url + path, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read()
 
-        def log_message(self, *args) -> None:
-            pass
-
-    gateway = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    threading.Thread(target=gateway.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{gateway.server_address[1]}/v2/models/mnist/infer"
-    gateway.shutdown()
+    with local_http.serving(respond) as url:
+        yield f"{url}/v2/models/mnist/infer"
 
 
 def test_the_smoke_test_proves_a_request_without_the_key_is_refused(key_checking_gateway, monkeypatch, capsys) -> None:

@@ -28,6 +28,16 @@ def _initializer(state: dict, last: dict | None = None) -> dict:
             "state": state, "lastState": last or {}}
 
 
+def _download_failed(message: str) -> list[dict]:
+    """A predictor pod whose storage initializer ended with `message` (its last log lines)."""
+    return [_pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message": message}})])]
+
+
+def _server_crashing(last_end: dict, limit: str = "1Gi") -> list[dict]:
+    """A predictor pod whose server is in CrashLoopBackOff, its last run having ended as `last_end`."""
+    return [_pod(containers=[_server({"waiting": {"reason": "CrashLoopBackOff"}}, {"terminated": last_end})], limit=limit)]
+
+
 def _server(state: dict, last: dict | None = None) -> dict:
     return {"name": "kserve-container", "image": IMAGE, "ready": False, "restartCount": 4, "state": state, "lastState": last or {}}
 
@@ -40,9 +50,10 @@ CAUSES = [
         id="image-pull",
     ),
     pytest.param(
-        [_pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message":
+        _download_failed(
             "Traceback (most recent call last):\nbotocore.exceptions.ClientError: An error occurred (403) when calling the "
-            "ListObjectsV2 operation: Forbidden"}})])],
+            "ListObjectsV2 operation: Forbidden"
+        ),
         "the model download failed: the predictor's identity may not read the bucket (botocore.exceptions.ClientError: "
         "An error occurred (403) when calling the ListObjectsV2 operation: Forbidden)",
         "check the store's read grant",
@@ -57,23 +68,23 @@ CAUSES = [
         id="download-missing-object",
     ),
     pytest.param(
-        [_pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message":
-            "botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: \"http://minio.model-store:9000/\""}})])],
+        _download_failed(
+            'botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL: "http://minio.model-store:9000/"'
+        ),
         "the model download failed: the predictor cannot reach the store (botocore.exceptions.EndpointConnectionError: "
         "Could not connect to the endpoint URL: \"http://minio.model-store:9000/\")",
         "a NetworkPolicy allows the download",
         id="download-unreachable",
     ),
     pytest.param(
-        [_pod(containers=[_server({"waiting": {"reason": "CrashLoopBackOff"}},
-                                  {"terminated": {"reason": "OOMKilled", "exitCode": 137}})], limit="512Mi")],
+        _server_crashing({"reason": "OOMKilled", "exitCode": 137}, limit="512Mi"),
         "kserve-container ran out of memory (limit 512Mi)",
         "raise the model's memoryLimit above 512Mi",
         id="oom-killed",
     ),
     pytest.param(
-        [_pod(containers=[_server({"waiting": {"reason": "CrashLoopBackOff"}}, {"terminated": {"reason": "Error", "exitCode": 1,
-            "message": "INFO starting\nValueError: More than one model file is detected, Only one is allowed within model_dir"}})])],
+        _server_crashing({"reason": "Error", "exitCode": 1, "message":
+                          "INFO starting\nValueError: More than one model file is detected, Only one is allowed within model_dir"}),
         "kserve-container keeps crashing: ValueError: More than one model file is detected, Only one is allowed within model_dir",
         "--previous",
         id="crash-loop",

@@ -10,8 +10,6 @@ request lacks is none of them). What this cannot show: Envoy applying it on a cl
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -20,7 +18,7 @@ from components import outputs
 from components.config import ConfigError
 from components.model import auth
 from servebox import inference, mnist_client, serving
-from tests import harness
+from tests import harness, local_http
 from tests.engine import project_settings
 from tests.harness import ProgramRun, run_program, secret_value
 
@@ -160,24 +158,12 @@ def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
     """A local HTTP server that records each request's headers and answers a V2 prediction."""
     seen: list[dict[str, str]] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            seen.append({k.lower(): v for k, v in self.headers.items()})
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = b'{"outputs": [{"name": "output-0", "shape": [1], "datatype": "INT64", "data": [7]}]}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        seen.append(dict(headers))
+        return 200, b'{"outputs": [{"name": "output-0", "shape": [1], "datatype": "INT64", "data": [7]}]}'
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
+    with local_http.serving(respond) as url:
+        yield url, seen
 
 
 def test_servebox_predict_and_smoke_send_the_key_from_the_environment(recorder, monkeypatch) -> None:
