@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("stack", nargs="?", help="a stack: its models, read from its cluster")
     status.add_argument("--json", action="store_true")
 
+    logs = sub.add_parser("logs", help="a model's log lines from every pod (the storage initializer's when its download failed)")
+    logs.add_argument("stack")
+    logs.add_argument("model")
+    logs.add_argument("--container", help="storage-initializer, kserve-container, queue-proxy, ... (default: the one that matters)")
+    logs.add_argument("--since", type=int, metavar="SECONDS", help="only lines this recent")
+    logs.add_argument("--tail", type=int, default=100, help="lines per pod (default 100)")
+
     outputs = sub.add_parser("outputs", help="a stack's outputs as JSON (secrets withheld)")
     outputs.add_argument("stack", nargs="?", default=DEFAULT_STACK)
 
@@ -230,6 +237,10 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         from servebox import workstation
 
         return workstation.down(pulumi, args.stack, args.keep_stack, console).code
+    if args.command == "logs":
+        from servebox import workstation
+
+        return workstation.model_logs(pulumi, args.stack, args.model, args.container, args.since, args.tail).code
     if args.command == "outputs":
         from servebox import workstation
 

@@ -9,7 +9,7 @@ SeldonDeployments) and the pods, grouped by the labels KServe and Seldon put on 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,3 +84,40 @@ def render(models: list[ModelState], as_json: bool) -> str:
         why = "" if model.ready else f"{model.reason}. Fix: {model.fix}"
         lines.append(f"{model.name:<16} {'ready' if model.ready else 'NOT READY':<9} {model.replicas:<5} {model.runtime:<24} {why}")
     return "\n".join(lines)
+
+
+def model_pods(kubeconfig: str, namespace: str, serving: str, model: str) -> list[dict[str, Any]]:
+    """The pods of one model (one list request), in the shapes the API writes them."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+    label = (SELDON if serving == "seldon" else KSERVE)[3]
+    pods = _json(client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=f"{label}={model}", _preload_content=False))
+    return list(pods.get("items") or [])
+
+
+def default_container(pods: Sequence[Mapping[str, Any]], serving: str, model: str) -> str:
+    """Whose log to show: the storage initializer's when the download is what failed, else the server's."""
+    for pod in pods:
+        for status in (pod.get("status") or {}).get("initContainerStatuses") or []:
+            state = status.get("state") or {}
+            if status.get("name") == "storage-initializer" and not (state.get("terminated") or {}).get("reason") == "Completed":
+                return "storage-initializer"
+    return model if serving == "seldon" else "kserve-container"
+
+
+def logs(
+    kubeconfig: str, namespace: str, pods: Sequence[Mapping[str, Any]], container: str, *, since_seconds: int | None, tail: int
+) -> list[str]:
+    """The last `tail` lines of `container` in every pod, each prefixed with its pod's name."""
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    lines = []
+    for pod in pods:
+        name = str(pod["metadata"]["name"])
+        text = core.read_namespaced_pod_log(
+            name, namespace, container=container, since_seconds=since_seconds, tail_lines=tail, _preload_content=False
+        ).data.decode("utf-8", errors="replace")
+        lines += [f"[{name}] {line}" for line in text.splitlines()]
+    return lines

@@ -122,16 +122,41 @@ def config_value(pulumi: Pulumi, name: str, key: str) -> str:
         return str(config_schema()[key].default)
 
 
+def model_logs(pulumi: Pulumi, name: str, model: str, container: str | None, since: int | None, tail: int) -> Outcome:
+    """`servebox logs STACK MODEL`: the model's pods' log lines, prefixed with their pod's name."""
+    from servebox import model_status
+
+    kubeconfig, namespace, serving = _cluster_of(pulumi, name)
+    try:
+        pods = model_status.model_pods(kubeconfig, namespace, serving, model)
+        if not pods:
+            raise ServeboxError(f"stack {name} has no pods of model {model!r} in namespace {namespace} (`servebox status {name}` lists its models)")
+        chosen = container or model_status.default_container(pods, serving, model)
+        lines = model_status.logs(kubeconfig, namespace, pods, chosen, since_seconds=since, tail=tail)
+    except ServeboxError:
+        raise
+    except Exception as error:  # the client's connection and API errors: say which, then stop
+        raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
+    print(f"# {model}: container {chosen}, {len(pods)} pod(s)", flush=True)
+    print("\n".join(lines), flush=True)
+    return Outcome.PASSED
+
+
+def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
+    """(kubeconfig, the models' namespace, serving) of a stack that is up."""
+    kubeconfig = secret_output(pulumi, name, KUBECONFIG)
+    if not kubeconfig:
+        raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
+    return kubeconfig, config_value(pulumi, name, "modelNamespace"), str(outputs(pulumi, name).get("serving"))
+
+
 def model_status(pulumi: Pulumi, name: str, as_json: bool) -> Outcome:
     """`servebox status STACK`: each model's state, and why it is not ready, read from the cluster."""
     from servebox import model_status
 
-    shown = outputs(pulumi, name)
-    kubeconfig = secret_output(pulumi, name, KUBECONFIG)
-    if not kubeconfig:
-        raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
+    kubeconfig, namespace, serving = _cluster_of(pulumi, name)
     try:
-        models = model_status.read_models(kubeconfig, config_value(pulumi, name, "modelNamespace"), str(shown.get("serving")))
+        models = model_status.read_models(kubeconfig, namespace, serving)
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
     print(model_status.render(models, as_json), flush=True)  # stdout: for pipes, as `outputs` and `status --json`

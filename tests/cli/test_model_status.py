@@ -7,6 +7,7 @@ authentication and its paging (the lists here fit one page)."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -45,8 +46,15 @@ def api() -> Iterator[tuple[str, list[str]]]:
     }
 
     def respond(method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
-        path = path.split("?", 1)[0]
-        asked.append(path)
+        path, _, query = path.partition("?")
+        asked.append(path + (f"?{query}" if "labelSelector" in query or path.endswith("/log") else ""))
+        if path.endswith("/log"):  # the pod's log: which container and how many lines it was asked for
+            pod = path.split("/")[-2]
+            return 200, f"{query}\nline one of {pod}\nline two of {pod}".encode()
+        if "labelSelector=" in query:
+            wanted = urllib.parse.unquote(query.split("labelSelector=", 1)[1].split("&", 1)[0]).split("=", 1)
+            items = [p for p in answers[path]["items"] if p["metadata"]["labels"].get(wanted[0]) == wanted[1]]
+            return 200, json.dumps({**answers[path], "items": items}).encode()
         return (200, json.dumps(answers[path]).encode()) if path in answers else (404, b'{"kind": "Status", "code": 404}')
 
     with local_http.serving(respond) as url:
@@ -97,3 +105,39 @@ def test_servebox_status_stack_prints_the_models_and_exits_11_when_one_is_not_re
     assert "not-a-real-token" not in done.stdout + done.stderr
     as_json = json.loads(fake.servebox("status", "kind", "--json").stdout)
     assert [(m["name"], m["ready"]) for m in as_json] == [("churn", True), ("mnist", False)]
+
+
+def test_logs_of_a_model_whose_download_failed_are_the_storage_initializers(api) -> None:
+    kubeconfig, asked = api
+    pods = model_status.model_pods(kubeconfig, "models", "kserve", "mnist")
+    assert [p["metadata"]["name"] for p in pods] == ["mnist-predictor-00001-deployment-7d9f"]
+    assert model_status.default_container(pods, "kserve", "mnist") == "storage-initializer"
+    lines = model_status.logs(kubeconfig, "models", pods, "storage-initializer", since_seconds=600, tail=50)
+    assert lines[1:] == [
+        "[mnist-predictor-00001-deployment-7d9f] line one of mnist-predictor-00001-deployment-7d9f",
+        "[mnist-predictor-00001-deployment-7d9f] line two of mnist-predictor-00001-deployment-7d9f",
+    ]
+    query = urllib.parse.parse_qs(lines[0].split("] ", 1)[1])
+    assert query == {"container": ["storage-initializer"], "sinceSeconds": ["600"], "tailLines": ["50"]}
+    assert asked[0] == "/api/v1/namespaces/models/pods?labelSelector=serving.kserve.io%2Finferenceservice%3Dmnist"
+
+
+def test_a_ready_models_logs_are_its_servers(api) -> None:
+    kubeconfig, _ = api
+    pods = model_status.model_pods(kubeconfig, "models", "kserve", "churn")
+    assert model_status.default_container(pods, "kserve", "churn") == "kserve-container"
+    assert model_status.default_container(pods, "seldon", "churn") == "churn"
+
+
+def test_servebox_logs_prints_every_pods_lines(api, fake) -> None:
+    kubeconfig, _ = api
+    path = fake.state / ".pulumi" / "stacks" / "servebox" / "kind.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"config": {}, "tags": {}, "resources": 40, "urns": [],
+                                "outputs": {"serving": "kserve", "kubeconfig": kubeconfig}, "secret_outputs": ["kubeconfig"]}))
+    done = fake.servebox("logs", "kind", "mnist", "--tail", "20")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "# mnist: container storage-initializer, 1 pod(s)"
+    assert "[mnist-predictor-00001-deployment-7d9f] line two of mnist-predictor-00001-deployment-7d9f" in done.stdout
+    missing = fake.servebox("logs", "kind", "fraud")
+    assert missing.returncode == 2 and "has no pods of model 'fraud' in namespace models" in missing.stderr
