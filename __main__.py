@@ -60,6 +60,7 @@ models = Models(
         timeout_seconds=settings.install_timeout_seconds,
         access=platform.model_access,
         api_key=settings.model_api_key,
+        kubeconfig=cluster.kubeconfig,
         network_policies=settings.network_policies,
     ),
     opts=on_cluster,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import sys
 import threading
@@ -29,6 +30,8 @@ from servebox.outcomes import Outcome
 
 # servebox's one exit-code table (servebox/outcomes.py): a model that does not serve or answers below
 # the threshold is a failed smoke test; an endpoint that cannot even be named is bad input.
+DIAGNOSIS_KUBECONFIG_ENV = "SERVEBOX_KUBECONFIG"
+"""The cluster's kubeconfig, for --diagnose: an environment variable, never an argument."""
 EXIT_OK = Outcome.PASSED.code
 EXIT_INACCURATE = Outcome.SMOKE_FAILED.code
 EXIT_NOT_SERVING = Outcome.SMOKE_FAILED.code
@@ -172,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=300.0, help="seconds to wait for the endpoint to serve (default 300)"
     )
     parser.add_argument("--max-attempts", type=int, default=60, help="attempts while waiting (default 60)")
+    parser.add_argument("--serving", default="kserve", choices=("kserve", "seldon"), help="for --diagnose (default kserve)")
+    parser.add_argument(
+        "--diagnose",
+        metavar="NAMESPACE/MODEL",
+        help=f"when the model never serves, say why, read from the cluster ({DIAGNOSIS_KUBECONFIG_ENV} holds its kubeconfig)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -197,7 +206,24 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"smoke test FAILED: {summary['error']}", file=sys.stderr)
+        if code == EXIT_NOT_SERVING and args.diagnose and os.environ.get(DIAGNOSIS_KUBECONFIG_ENV):
+            print(f"why: {why_not_serving(os.environ[DIAGNOSIS_KUBECONFIG_ENV], args.diagnose, args.serving)}", file=sys.stderr)
     return code
+
+
+def why_not_serving(kubeconfig: str, where: str, serving: str) -> str:
+    """The model's diagnosis from the cluster (servebox status's), or why it could not be read."""
+    from servebox import model_status
+
+    namespace, _, model = where.partition("/")
+    try:
+        states = {state.name: state for state in model_status.read_models(kubeconfig, namespace, serving)}
+    except Exception as error:  # the diagnosis is a courtesy: its own failure must not hide the smoke test's
+        return f"the cluster could not be asked ({type(error).__name__}: {error})"
+    state = states.get(model)
+    if state is None:
+        return f"there is no model {model!r} in namespace {namespace}"
+    return "it is ready now: it only took longer than the smoke test waited" if state.ready else f"{state.reason}. Fix: {state.fix}"
 
 
 if __name__ == "__main__":

@@ -41,7 +41,13 @@ def inference_service(settings: ModelSettings, mode: DeploymentMode, storage_uri
 
 
 def smoke_test_command(
-    endpoint: Endpoint, model_name: str, smoke: SmokeTestSettings, timeout_seconds: int, protocol: str = runtime.PROTOCOL
+    endpoint: Endpoint,
+    model_name: str,
+    smoke: SmokeTestSettings,
+    timeout_seconds: int,
+    protocol: str = runtime.PROTOCOL,
+    *,
+    diagnose: tuple[str, str] | None = None,
 ) -> str:
     """The last step of `pulumi up`: real digits through the published endpoint.
 
@@ -64,6 +70,8 @@ def smoke_test_command(
             f"{smoke.min_accuracy:g}",
             "--timeout",
             str(timeout_seconds),
+            # (namespace, serving): where to ask the cluster why, should the model never serve.
+            *(["--diagnose", f"{diagnose[0]}/{model_name}", "--serving", diagnose[1]] if diagnose else []),
         ]
     )
 

@@ -29,6 +29,9 @@ from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, cu
 from components.naming import component_type, standard_labels
 from components.outputs import MODEL_FIELDS
 from components.platform.platform import ModelAccess
+
+DIAGNOSIS_KUBECONFIG_ENV = "SERVEBOX_KUBECONFIG"
+"""Where the smoke test finds the kubeconfig it reads a diagnosis with (servebox/smoke.py)."""
 from components.storage.base import ModelStore
 
 
@@ -61,6 +64,8 @@ class ModelsArgs:
     """Who sends the predictors requests, and where the gateway's pods are (Platform.model_access)."""
     api_key: bool = False
     """Every request must carry the stack's API key, checked at the gateway (modelAuth)."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """Secret kubeconfig: the smoke test reads why the sample is not serving, should it not."""
     network_policies: bool = True
     """Deny every other flow in and out of the namespace (networkPolicies)."""
 
@@ -169,14 +174,22 @@ class Models(pulumi.ComponentResource):
     def _smoke_test(
         self, name: str, sample: Served, args: ModelsArgs, policy: pulumi.Resource | None, child: pulumi.ResourceOptions
     ) -> None:
+        environment: dict[str, pulumi.Input[str]] = {}
+        if self.api_key is not None:
+            environment[auth.ENV] = self.api_key
+        if args.kubeconfig is not None:
+            environment[DIAGNOSIS_KUBECONFIG_ENV] = pulumi.Output.secret(args.kubeconfig)
+        diagnose = (args.namespace, args.serving.value) if args.kubeconfig is not None else None
         command.local.Command(
             f"{name}-smoke-test",
             create=sample.endpoint.apply(
-                lambda e: mnist.smoke_test_command(e, sample.name, args.smoke_test, args.timeout_seconds, sample.protocol)
+                lambda e: mnist.smoke_test_command(
+                    e, sample.name, args.smoke_test, args.timeout_seconds, sample.protocol, diagnose=diagnose
+                )
             ),
             dir=str(PROJECT_DIR),
-            # The key, when there is one, as the client reads it (never on the command line).
-            environment={auth.ENV: self.api_key} if self.api_key is not None else None,
+            # The key and the kubeconfig, as the client reads them (never on the command line).
+            environment=environment or None,
             # Runs again whenever what is served changes; otherwise once.
             triggers=[sample.model_uri, json.dumps(sample.definition, sort_keys=True)],
             opts=kube.after(child, sample.resource, args.ingress_gateway, policy),

@@ -141,3 +141,29 @@ def test_servebox_logs_prints_every_pods_lines(api, fake) -> None:
     assert "[mnist-predictor-00001-deployment-7d9f] line two of mnist-predictor-00001-deployment-7d9f" in done.stdout
     missing = fake.servebox("logs", "kind", "fraud")
     assert missing.returncode == 2 and "has no pods of model 'fraud' in namespace models" in missing.stderr
+
+
+def test_the_smoke_test_says_why_when_the_model_never_serves(api, monkeypatch, capsys) -> None:
+    from servebox import smoke
+
+    kubeconfig, _ = api
+    monkeypatch.setenv(smoke.DIAGNOSIS_KUBECONFIG_ENV, kubeconfig)
+    closed = "http://127.0.0.1:9/v2/models/mnist/infer"
+    code = smoke.main(["--url", closed, "--count", "1", "--timeout", "2", "--max-attempts", "2", "--diagnose", "models/mnist"])
+    assert code == 11
+    err = capsys.readouterr().err
+    assert "why: the model download failed: nothing is at the model's URI (RuntimeError: Failed to fetch model." in err
+    assert "Fix: check models[].uri" in err and "not-a-real-token" not in err
+
+
+def test_a_diagnosis_that_cannot_be_read_does_not_hide_the_failure(monkeypatch, capsys) -> None:
+    from servebox import smoke
+
+    kubeconfig = yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                                 "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:9"}}],
+                                 "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}], "users": [{"name": "u", "user": {}}]})
+    monkeypatch.setenv(smoke.DIAGNOSIS_KUBECONFIG_ENV, kubeconfig)
+    code = smoke.main(["--url", "http://127.0.0.1:9/v2/models/mnist/infer", "--count", "1", "--timeout", "2",
+                       "--max-attempts", "2", "--diagnose", "models/mnist"])
+    err = capsys.readouterr().err
+    assert code == 11 and "smoke test FAILED" in err and "why: the cluster could not be asked" in err

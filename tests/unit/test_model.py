@@ -196,9 +196,12 @@ def test_smoke_test_sends_digits_through_the_ingress_with_the_host_header(knativ
     smoke = knative["model-smoke-test"].inputs
     assert smoke["create"].endswith(
         "scripts/smoke_test.py --url http://127.0.0.1:8080/v2/models/mnist/infer --protocol v2 "
-        "--host-header mnist.models.127.0.0.1.sslip.io --count 20 --min-accuracy 0.8 --timeout 900"
+        "--host-header mnist.models.127.0.0.1.sslip.io --count 20 --min-accuracy 0.8 --timeout 900 "
+        "--diagnose models/mnist --serving kserve"
     )
     assert smoke["triggers"][0] == knative.outputs[outputs.MODEL_URI]
+    # The kubeconfig it asks the cluster why with, should the model not serve: secret, and in its environment only.
+    assert "kind: Config" in secret_value(smoke["environment"])["SERVEBOX_KUBECONFIG"]
 
 
 def test_smoke_test_can_be_turned_off():

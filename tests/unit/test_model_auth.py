@@ -109,7 +109,8 @@ def test_on_seldon_the_models_path_prefix_takes_the_key(path: str, headers: dict
 def test_the_key_is_a_secret_output_the_smoke_test_gets_from_its_environment(kind_run: ProgramRun) -> None:
     assert kind_run.outputs[outputs.API_KEY] == KEY and outputs.API_KEY in kind_run.secret_outputs
     smoke = kind_run["model-smoke-test"]
-    assert secret_value(smoke.inputs["environment"]) == {auth.ENV: KEY}
+    environment = secret_value(smoke.inputs["environment"])
+    assert environment[auth.ENV] == KEY and set(environment) == {auth.ENV, "SERVEBOX_KUBECONFIG"}
     assert KEY not in smoke.inputs["create"]
     assert "model-api-key-policy" in smoke.depends_on  # the proof at the end of up goes through the check
     assert kind_run["model-api-key"].inputs["length"] == 32
@@ -147,7 +148,7 @@ def test_without_a_key_there_is_no_policy_and_no_output() -> None:
     run = run_program({"target": "kind"}, stack="kind")
     assert run.of_type(POLICY_TYPE) == [] and run.outputs[outputs.API_KEY] is None
     assert "x-api-key" not in run.outputs[outputs.CURL]
-    assert "environment" not in run["model-smoke-test"].inputs
+    assert set(secret_value(run["model-smoke-test"].inputs["environment"])) == {"SERVEBOX_KUBECONFIG"}
 
 
 # --- the clients send it -------------------------------------------------------------------------
