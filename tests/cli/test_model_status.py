@@ -91,12 +91,16 @@ def test_a_cluster_that_does_not_answer_is_an_error(api) -> None:
         model_status.read_models(kubeconfig, "other", "kserve")
 
 
-def test_servebox_status_stack_prints_the_models_and_exits_11_when_one_is_not_ready(api, fake) -> None:
-    kubeconfig, _ = api
+def _stack_on_the_stand_in(fake, kubeconfig: str) -> None:
+    """A kind stack in the fake backend, up, whose kubeconfig output points at the stand-in API."""
     path = fake.state / ".pulumi" / "stacks" / "servebox" / "kind.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"config": {}, "tags": {}, "resources": 40, "urns": [],
                                 "outputs": {"serving": "kserve", "kubeconfig": kubeconfig}, "secret_outputs": ["kubeconfig"]}))
+
+
+def test_servebox_status_stack_prints_the_models_and_exits_11_when_one_is_not_ready(api, fake) -> None:
+    _stack_on_the_stand_in(fake, api[0])
     done = fake.servebox("status", "kind")
     assert done.returncode == 11, done.stderr
     lines = done.stdout.splitlines()
@@ -130,11 +134,7 @@ def test_a_ready_models_logs_are_its_servers(api) -> None:
 
 
 def test_servebox_logs_prints_every_pods_lines(api, fake) -> None:
-    kubeconfig, _ = api
-    path = fake.state / ".pulumi" / "stacks" / "servebox" / "kind.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"config": {}, "tags": {}, "resources": 40, "urns": [],
-                                "outputs": {"serving": "kserve", "kubeconfig": kubeconfig}, "secret_outputs": ["kubeconfig"]}))
+    _stack_on_the_stand_in(fake, api[0])
     done = fake.servebox("logs", "kind", "mnist", "--tail", "20")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "# mnist: container storage-initializer, 1 pod(s)"
