@@ -121,3 +121,53 @@ def logs(
         ).data.decode("utf-8", errors="replace")
         lines += [f"[{name}] {line}" for line in text.splitlines()]
     return lines
+
+
+# The platform's namespaces, and which serving stack needs each (None: both).
+PLATFORM_NAMESPACES = (
+    ("cert-manager", None),
+    ("istio-system", None),
+    ("knative-serving", "kserve"),
+    ("kserve", "kserve"),
+    ("seldon-system", "seldon"),
+)
+
+
+@dataclass(frozen=True)
+class PartHealth:
+    """One platform namespace: how many of its Deployments have all their replicas available."""
+
+    namespace: str
+    ready: int
+    total: int
+    not_ready: tuple[str, ...]
+
+
+def platform_health(kubeconfig: str, serving: str) -> list[PartHealth]:
+    """Each platform namespace's Deployments, one list request per namespace (a namespace the
+    cluster lacks, such as knative-serving in Standard mode, is left out)."""
+    from kubernetes import client, config
+
+    apps = client.AppsV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    found = []
+    for namespace, needed_by in PLATFORM_NAMESPACES:
+        if needed_by not in (None, serving):
+            continue
+        items = _json(apps.list_namespaced_deployment(namespace, _preload_content=False)).get("items") or []
+        if not items:
+            continue
+        waiting = tuple(
+            str(d["metadata"]["name"]) for d in items
+            if int((d.get("status") or {}).get("availableReplicas") or 0) < int((d.get("spec") or {}).get("replicas", 1) or 0)
+        )
+        found.append(PartHealth(namespace, len(items) - len(waiting), len(items), waiting))
+    return found
+
+
+def render_platform(parts: list[PartHealth]) -> str:
+    """The platform's lines under the models' table."""
+    lines = ["", f"{'platform':<16} deployments ready"]
+    for part in parts:
+        late = f"  (not available: {', '.join(part.not_ready)})" if part.not_ready else ""
+        lines.append(f"{part.namespace:<16} {part.ready}/{part.total}{late}")
+    return "\n".join(lines)

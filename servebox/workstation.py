@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +158,15 @@ def model_status(pulumi: Pulumi, name: str, as_json: bool) -> Outcome:
     kubeconfig, namespace, serving = _cluster_of(pulumi, name)
     try:
         models = model_status.read_models(kubeconfig, namespace, serving)
+        parts = model_status.platform_health(kubeconfig, serving)
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
-    print(model_status.render(models, as_json), flush=True)  # stdout: for pipes, as `outputs` and `status --json`
-    return Outcome.PASSED if all(model.ready for model in models) else Outcome.SMOKE_FAILED
+    if as_json:  # stdout: for pipes, as `outputs` and `status --json`
+        print(json.dumps({"models": [asdict(m) for m in models], "platform": [asdict(p) for p in parts]}, indent=2), flush=True)
+    else:
+        print(model_status.render(models, as_json=False) + model_status.render_platform(parts), flush=True)
+    healthy = all(model.ready for model in models) and not any(part.not_ready for part in parts)
+    return Outcome.PASSED if healthy else Outcome.SMOKE_FAILED
 
 
 def print_outputs(values: Mapping[str, Any]) -> None:

@@ -33,6 +33,14 @@ def _isvc(name: str, ready: bool) -> dict:
             "status": {"conditions": [condition]}}
 
 
+def _deployments(*available: tuple[str, int]) -> dict:
+    """A DeploymentList (apps/v1): each of one replica, with `available` of them available."""
+    return {"apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": {}, "items": [
+        {"metadata": {"name": name}, "spec": {"replicas": 1}, "status": {"availableReplicas": count} if count else {}}
+        for name, count in available
+    ]}
+
+
 @pytest.fixture
 def api() -> Iterator[tuple[str, list[str]]]:
     """The stand-in API server: its kubeconfig, and the paths it was asked for."""
@@ -43,6 +51,9 @@ def api() -> Iterator[tuple[str, list[str]]]:
             "items": [_isvc("churn", True), _isvc("mnist", False)],
         },
         "/api/v1/namespaces/models/pods": {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [READY_POD, BROKEN_POD]},
+        "/apis/apps/v1/namespaces/cert-manager/deployments": _deployments(("cert-manager", 1), ("cert-manager-webhook", 1)),
+        "/apis/apps/v1/namespaces/istio-system/deployments": _deployments(("istiod", 1), ("istio-ingressgateway", 0)),
+        "/apis/apps/v1/namespaces/kserve/deployments": _deployments(("kserve-controller-manager", 1)),
     }
 
     def respond(method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
@@ -51,6 +62,8 @@ def api() -> Iterator[tuple[str, list[str]]]:
         if path.endswith("/log"):  # the pod's log: which container and how many lines it was asked for
             pod = path.split("/")[-2]
             return 200, f"{query}\nline one of {pod}\nline two of {pod}".encode()
+        if path.endswith("/deployments") and path not in answers:  # a namespace the cluster lacks: an empty list
+            return 200, json.dumps(_deployments()).encode()
         if "labelSelector=" in query:
             wanted = urllib.parse.unquote(query.split("labelSelector=", 1)[1].split("&", 1)[0]).split("=", 1)
             items = [p for p in answers[path]["items"] if p["metadata"]["labels"].get(wanted[0]) == wanted[1]]
@@ -107,8 +120,17 @@ def test_servebox_status_stack_prints_the_models_and_exits_11_when_one_is_not_re
     assert lines[0].split() == ["model", "state", "pods", "runtime", "why"]
     assert lines[1].split()[:2] == ["churn", "ready"] and lines[2].split()[:3] == ["mnist", "NOT", "READY"]
     assert "not-a-real-token" not in done.stdout + done.stderr
+    assert lines[-4:] == [
+        "platform         deployments ready",
+        "cert-manager     2/2",
+        "istio-system     1/2  (not available: istio-ingressgateway)",
+        "kserve           1/1",
+    ]
     as_json = json.loads(fake.servebox("status", "kind", "--json").stdout)
-    assert [(m["name"], m["ready"]) for m in as_json] == [("churn", True), ("mnist", False)]
+    assert [(m["name"], m["ready"]) for m in as_json["models"]] == [("churn", True), ("mnist", False)]
+    assert [(p["namespace"], p["ready"], p["total"]) for p in as_json["platform"]] == [
+        ("cert-manager", 2, 2), ("istio-system", 1, 2), ("kserve", 1, 1)
+    ]
 
 
 def test_logs_of_a_model_whose_download_failed_are_the_storage_initializers(api) -> None:
