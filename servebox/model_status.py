@@ -133,7 +133,7 @@ PLATFORM_NAMESPACES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartHealth:
     """One platform namespace: how many of its Deployments have all their replicas available."""
 
