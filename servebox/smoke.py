@@ -25,13 +25,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from components.platform.probe import KUBECONFIG_ENV
 from servebox import mnist_client
 from servebox.outcomes import Outcome
 
 # servebox's one exit-code table (servebox/outcomes.py): a model that does not serve or answers below
 # the threshold is a failed smoke test; an endpoint that cannot even be named is bad input.
-DIAGNOSIS_KUBECONFIG_ENV = "SERVEBOX_KUBECONFIG"
-"""The cluster's kubeconfig, for --diagnose: an environment variable, never an argument."""
+DIAGNOSIS_KUBECONFIG_ENV = KUBECONFIG_ENV
+"""The cluster's kubeconfig, for --diagnose (the probes' variable): never an argument."""
 EXIT_OK = Outcome.PASSED.code
 EXIT_INACCURATE = Outcome.SMOKE_FAILED.code
 EXIT_NOT_SERVING = Outcome.SMOKE_FAILED.code

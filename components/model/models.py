@@ -29,9 +29,7 @@ from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, cu
 from components.naming import component_type, standard_labels
 from components.outputs import MODEL_FIELDS
 from components.platform.platform import ModelAccess
-
-DIAGNOSIS_KUBECONFIG_ENV = "SERVEBOX_KUBECONFIG"
-"""Where the smoke test finds the kubeconfig it reads a diagnosis with (servebox/smoke.py)."""
+from components.platform.probe import KUBECONFIG_ENV
 from components.storage.base import ModelStore
 
 
@@ -130,34 +128,7 @@ class Models(pulumi.ComponentResource):
             self.served[own.name] = own
             self.curls[own.name] = own.endpoint.apply(functools.partial(_own_curl, own.name, own.protocol, args.api_key))
         self.api_key = None
-        policy = None
-        if args.api_key:
-            key = random.RandomPassword(f"{name}-api-key", length=32, special=False, opts=child)
-            self.api_key = pulumi.Output.secret(key.result)
-            hosts = pulumi.Output.all(*(model.endpoint for model in self.served.values())).apply(
-                lambda endpoints: [endpoint.host for endpoint in endpoints]
-            )
-            metadata = auth.policy_metadata(args.access.gateway_namespace, args.namespace)
-            # Only the spec holds the key: the name and namespace stay readable in the state.
-            policy_spec = pulumi.Output.all(self.api_key, hosts).apply(
-                lambda values: auth.policy_spec(
-                    gateway_labels=args.access.gateway_labels,
-                    model_namespace=args.namespace,
-                    hosts=values[1],
-                    on_seldon=args.serving is Serving.SELDON,
-                    key=values[0],
-                )
-            )
-            policy = k8s.apiextensions.CustomResource(
-                f"{name}-api-key-policy",
-                api_version=auth.POLICY_API_VERSION,
-                kind=auth.POLICY_KIND,
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=metadata["name"], namespace=metadata["namespace"], labels=metadata["labels"]
-                ),
-                spec=pulumi.Output.secret(policy_spec),
-                opts=kube.after(child, args.serving_ready),
-            )
+        policy = self._api_key_policy(name, args, child) if args.api_key else None
         if sample is not None and args.smoke_test.digits:
             self._smoke_test(name, sample, args, policy, child)
         on_seldon = args.serving is Serving.SELDON
@@ -171,6 +142,33 @@ class Models(pulumi.ComponentResource):
         )
         self.register_outputs({"models": self.outputs, "api_key": self.api_key})
 
+    def _api_key_policy(self, name: str, args: ModelsArgs, child: pulumi.ResourceOptions) -> pulumi.Resource:
+        """A random key, and the gateway's AuthorizationPolicy that demands it for every served model."""
+        key = random.RandomPassword(f"{name}-api-key", length=32, special=False, opts=child)
+        self.api_key = pulumi.Output.secret(key.result)
+        hosts = pulumi.Output.all(*(model.endpoint for model in self.served.values())).apply(
+            lambda endpoints: [endpoint.host for endpoint in endpoints]
+        )
+        metadata = auth.policy_metadata(args.access.gateway_namespace, args.namespace)
+        # Only the spec holds the key: the name and namespace stay readable in the state.
+        policy_spec = pulumi.Output.all(self.api_key, hosts).apply(
+            lambda values: auth.policy_spec(
+                gateway_labels=args.access.gateway_labels,
+                model_namespace=args.namespace,
+                hosts=values[1],
+                on_seldon=args.serving is Serving.SELDON,
+                key=values[0],
+            )
+        )
+        return k8s.apiextensions.CustomResource(
+            f"{name}-api-key-policy",
+            api_version=auth.POLICY_API_VERSION,
+            kind=auth.POLICY_KIND,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=metadata["name"], namespace=metadata["namespace"], labels=metadata["labels"]),
+            spec=pulumi.Output.secret(policy_spec),
+            opts=kube.after(child, args.serving_ready),
+        )
+
     def _smoke_test(
         self, name: str, sample: Served, args: ModelsArgs, policy: pulumi.Resource | None, child: pulumi.ResourceOptions
     ) -> None:
@@ -178,7 +176,7 @@ class Models(pulumi.ComponentResource):
         if self.api_key is not None:
             environment[auth.ENV] = self.api_key
         if args.kubeconfig is not None:
-            environment[DIAGNOSIS_KUBECONFIG_ENV] = pulumi.Output.secret(args.kubeconfig)
+            environment[KUBECONFIG_ENV] = pulumi.Output.secret(args.kubeconfig)
         diagnose = (args.namespace, args.serving.value) if args.kubeconfig is not None else None
         command.local.Command(
             f"{name}-smoke-test",
