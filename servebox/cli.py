@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="list the project's stacks; with STACK, each model's state and why it is not ready"
     )
     status.add_argument("stack", nargs="?", help="a stack: its models, read from its cluster")
+    status.add_argument("--metrics", action="store_true", help="with STACK: requests and predict latency per model")
     status.add_argument("--json", action="store_true")
 
     logs = sub.add_parser("logs", help="a model's log lines from every pod (the storage initializer's when its download failed)")
@@ -250,7 +251,7 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         from servebox import workstation
 
         if args.stack:
-            return workstation.model_status(pulumi, args.stack, args.json).code
+            return workstation.model_status(pulumi, args.stack, args.json, args.metrics).code
         lines = workstation.status(pulumi)
         _print_lines(lines, args.json, console, ("stack", "purpose", "expires_at", "workshop", "updating"))
         return 0

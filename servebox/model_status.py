@@ -171,3 +171,80 @@ def render_platform(parts: list[PartHealth]) -> str:
         late = f"  (not available: {', '.join(part.not_ready)})" if part.not_ready else ""
         lines.append(f"{part.namespace:<16} {part.ready}/{part.total}{late}")
     return "\n".join(lines)
+
+
+# KServe's model server: Prometheus histograms on its HTTP port (python/kserve/kserve/metrics.py at
+# v0.20.0: request_predict_seconds, by model_name), read through the API server's pod proxy.
+SERVER_PORT = 8080
+PREDICT_HISTOGRAM = "request_predict_seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """One model's predictions since its servers started, across its replicas."""
+
+    requests: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+def predict_latency(kubeconfig: str, namespace: str, pods: Sequence[Mapping[str, Any]], model: str) -> Latency:
+    """Predict latency from each pod's /metrics (one proxied request per pod), buckets summed."""
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    buckets: dict[float, float] = {}
+    for pod in pods:
+        text = core.connect_get_namespaced_pod_proxy_with_path(
+            f"{pod['metadata']['name']}:{SERVER_PORT}", namespace, "metrics", _preload_content=False
+        ).data.decode("utf-8", errors="replace")
+        for bound, count in histogram_buckets(text, PREDICT_HISTOGRAM, model).items():
+            buckets[bound] = buckets.get(bound, 0.0) + count
+    total = int(buckets.get(float("inf"), 0.0))
+    return Latency(total, *(quantile_ms(buckets, q) for q in (0.5, 0.95, 0.99)))
+
+
+def histogram_buckets(text: str, name: str, model: str) -> dict[float, float]:
+    """Cumulative bucket counts (upper bound -> count) of histogram `name` for `model`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[float, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != name:
+            continue
+        for sample in family.samples:
+            if sample.name == f"{name}_bucket" and sample.labels.get("model_name") == model:
+                found[float(sample.labels["le"])] = float(sample.value)
+    return found
+
+
+def quantile_ms(buckets: Mapping[float, float], q: float) -> float | None:
+    """The q-quantile in milliseconds, interpolated inside its bucket as Prometheus's
+    histogram_quantile does; None without requests."""
+    bounds = sorted(buckets)
+    total = buckets.get(float("inf"), 0.0)
+    if not bounds or total <= 0:
+        return None
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if bound == float("inf"):
+                return round(lower * 1000, 2)  # past the last finite bucket: its bound, as Prometheus says
+            inside = (rank - below) / (count - below) if count > below else 1.0
+            return round((lower + (bound - lower) * inside) * 1000, 2)
+        lower, below = bound, count
+    return None
+
+
+def render_latency(latencies: Mapping[str, Latency | str]) -> str:
+    """The metrics lines under the models' table: per model its figures, or why there are none."""
+    lines = ["", f"{'latency':<16} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}"]
+    for name, latency in latencies.items():
+        if isinstance(latency, str):
+            lines.append(f"{name:<16} {latency}")
+            continue
+        cells = [f"{value:>9}" if value is not None else f"{'-':>9}" for value in (latency.p50_ms, latency.p95_ms, latency.p99_ms)]
+        lines.append(f"{name:<16} {latency.requests:>8} {' '.join(cells)}")
+    return "\n".join(lines)

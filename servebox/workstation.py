@@ -143,6 +143,20 @@ def model_logs(pulumi: Pulumi, name: str, model: str, container: str | None, sin
     return Outcome.PASSED
 
 
+def _latencies(kubeconfig: str, namespace: str, serving: str, models: list[Any]) -> dict[str, Any]:
+    """Each ready model's predict latency from its servers' /metrics, or why there is none."""
+    from servebox import model_status
+
+    if serving == "seldon":
+        return {m.name: "not available: servebox reads KServe's model server metrics only" for m in models}
+    return {
+        m.name: model_status.predict_latency(kubeconfig, namespace, model_status.model_pods(kubeconfig, namespace, serving, m.name), m.name)
+        if m.ready
+        else "not ready"
+        for m in models
+    }
+
+
 def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
     """(kubeconfig, the models' namespace, serving) of a stack that is up."""
     kubeconfig = secret_output(pulumi, name, KUBECONFIG)
@@ -151,7 +165,7 @@ def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
     return kubeconfig, config_value(pulumi, name, "modelNamespace"), str(outputs(pulumi, name).get("serving"))
 
 
-def model_status(pulumi: Pulumi, name: str, as_json: bool) -> Outcome:
+def model_status(pulumi: Pulumi, name: str, as_json: bool, metrics: bool = False) -> Outcome:
     """`servebox status STACK`: each model's state, and why it is not ready, read from the cluster."""
     from servebox import model_status
 
@@ -159,12 +173,17 @@ def model_status(pulumi: Pulumi, name: str, as_json: bool) -> Outcome:
     try:
         models = model_status.read_models(kubeconfig, namespace, serving)
         parts = model_status.platform_health(kubeconfig, serving)
+        latencies = _latencies(kubeconfig, namespace, serving, models) if metrics else {}
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
     if as_json:  # stdout: for pipes, as `outputs` and `status --json`
-        print(json.dumps({"models": [asdict(m) for m in models], "platform": [asdict(p) for p in parts]}, indent=2), flush=True)
+        report: dict[str, Any] = {"models": [asdict(m) for m in models], "platform": [asdict(p) for p in parts]}
+        if metrics:
+            report["latency"] = {k: (v if isinstance(v, str) else asdict(v)) for k, v in latencies.items()}
+        print(json.dumps(report, indent=2), flush=True)
     else:
-        print(model_status.render(models, as_json=False) + model_status.render_platform(parts), flush=True)
+        text = model_status.render(models, as_json=False) + model_status.render_platform(parts)
+        print(text + (model_status.render_latency(latencies) if metrics else ""), flush=True)
     healthy = all(model.ready for model in models) and not any(part.not_ready for part in parts)
     return Outcome.PASSED if healthy else Outcome.SMOKE_FAILED
 

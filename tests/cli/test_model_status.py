@@ -22,6 +22,8 @@ READY_POD = {
     "spec": {"containers": [{"name": "kserve-container", "image": IMAGE}]},
     "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
 }
+api_proxy: list = []
+"""What the stand-in's pod proxy answers with: a function giving a model server's /metrics text."""
 BROKEN_POD = _pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message":
     "RuntimeError: Failed to fetch model. No model found in s3://servebox-kind-models/mnist/abc."}})])
 
@@ -58,6 +60,10 @@ def api() -> Iterator[tuple[str, list[str]]]:
 
     def respond(method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
         path, _, query = path.partition("?")
+        path = urllib.parse.unquote(path)
+        if path.endswith(":8080/proxy/metrics"):  # the pod proxy, to the model server's own /metrics
+            asked.append(path)
+            return 200, api_proxy[-1]().encode()
         asked.append(path + (f"?{query}" if "labelSelector" in query or path.endswith("/log") else ""))
         if path.endswith("/log"):  # the pod's log: which container and how many lines it was asked for
             pod = path.split("/")[-2]
@@ -189,3 +195,62 @@ def test_a_diagnosis_that_cannot_be_read_does_not_hide_the_failure(monkeypatch, 
                        "--max-attempts", "2", "--diagnose", "models/mnist"])
     err = capsys.readouterr().err
     assert code == 11 and "smoke test FAILED" in err and "why: the cluster could not be asked" in err
+
+
+# --- latency from the model servers' own metrics -----------------------------------------------
+
+
+def test_quantiles_are_interpolated_inside_their_bucket_as_prometheus_does() -> None:
+    buckets = {0.005: 2.0, 0.01: 4.0, 0.025: 8.0, float("inf"): 8.0}
+    assert model_status.quantile_ms(buckets, 0.5) == 10.0
+    assert model_status.quantile_ms(buckets, 0.95) == 23.5
+    assert model_status.quantile_ms({0.005: 0.0, float("inf"): 3.0}, 0.99) == 5.0  # past the last bound: that bound
+    assert model_status.quantile_ms({float("inf"): 0.0}, 0.5) is None
+
+
+def test_predict_latency_is_read_from_a_real_kserve_servers_metrics_through_the_pod_proxy(server, api) -> None:
+    """The stand-in API proxies a pod's :8080/metrics to KServe's real server on 127.0.0.1."""
+    import urllib.request
+
+    from servebox import mnist_client
+
+    def metrics_text() -> str:
+        with urllib.request.urlopen(f"{server.base_url}/metrics", timeout=10) as answer:
+            return answer.read().decode()
+
+    before = model_status.histogram_buckets(metrics_text(), "request_predict_seconds", "mnist").get(float("inf"), 0.0)
+    endpoint = mnist_client.Endpoint(url=server.infer_url)
+    for sample in mnist_client.load_samples(5):
+        mnist_client.predict(endpoint, [sample.inputs()])
+    after = model_status.histogram_buckets(metrics_text(), "request_predict_seconds", "mnist")
+    assert after[float("inf")] == before + 5
+
+    kubeconfig, asked = api
+    api_proxy.append(metrics_text)
+    pods = [{"metadata": {"name": "mnist-predictor-1"}}, {"metadata": {"name": "mnist-predictor-2"}}]
+    latency = model_status.predict_latency(kubeconfig, "models", pods, "mnist")
+    assert latency.requests == 2 * int(after[float("inf")])  # two replicas, here the same server twice
+    assert latency.p50_ms is not None and 0 < latency.p50_ms <= latency.p95_ms <= latency.p99_ms
+    assert asked[-2:] == [
+        "/api/v1/namespaces/models/pods/mnist-predictor-1:8080/proxy/metrics",
+        "/api/v1/namespaces/models/pods/mnist-predictor-2:8080/proxy/metrics",
+    ]
+
+
+def test_servebox_status_metrics_prints_each_ready_models_latency(api, fake) -> None:
+    text = (
+        "# HELP request_predict_seconds predict request latency\n# TYPE request_predict_seconds histogram\n"
+        'request_predict_seconds_bucket{le="0.005",model_name="churn"} 2.0\n'
+        'request_predict_seconds_bucket{le="0.01",model_name="churn"} 4.0\n'
+        'request_predict_seconds_bucket{le="0.025",model_name="churn"} 8.0\n'
+        'request_predict_seconds_bucket{le="+Inf",model_name="churn"} 8.0\n'
+        'request_predict_seconds_count{model_name="churn"} 8.0\nrequest_predict_seconds_sum{model_name="churn"} 0.1\n'
+    )
+    api_proxy.append(lambda: text)
+    _stack_on_the_stand_in(fake, api[0])
+    done = fake.servebox("status", "kind", "--metrics")
+    assert done.returncode == 11, done.stderr  # mnist is still not ready
+    lines = done.stdout.splitlines()
+    assert lines[-3].split() == ["latency", "requests", "p50", "ms", "p95", "ms", "p99", "ms"]
+    assert lines[-2].split() == ["churn", "8", "10.0", "23.5", "24.7"]
+    assert lines[-1].split() == ["mnist", "not", "ready"]
