@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--container", help="storage-initializer, kserve-container, queue-proxy, ... (default: the one that matters)")
     logs.add_argument("--since", type=int, metavar="SECONDS", help="only lines this recent")
     logs.add_argument("--tail", type=int, default=100, help="lines per pod (default 100)")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing lines as they come, until Ctrl-C")
 
     outputs = sub.add_parser("outputs", help="a stack's outputs as JSON (secrets withheld)")
     outputs.add_argument("stack", nargs="?", default=DEFAULT_STACK)
@@ -241,7 +242,12 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
     if args.command == "logs":
         from servebox import workstation
 
-        return workstation.model_logs(pulumi, args.stack, args.model, args.container, args.since, args.tail).code
+        # No Pulumi child here: ^C is Python's own again, and stops following at once.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return workstation.model_logs(pulumi, args.stack, args.model, args.container, args.since, args.tail, args.follow).code
+        except KeyboardInterrupt:
+            return Outcome.PASSED.code  # the user stopped following
     if args.command == "outputs":
         from servebox import workstation
 

@@ -9,7 +9,8 @@ SeldonDeployments) and the pods, grouped by the labels KServe and Seldon put on 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -104,6 +105,54 @@ def default_container(pods: Sequence[Mapping[str, Any]], serving: str, model: st
             if status.get("name") == "storage-initializer" and not (state.get("terminated") or {}).get("reason") == "Completed":
                 return "storage-initializer"
     return model if serving == "seldon" else "kserve-container"
+
+
+def follow(
+    kubeconfig: str,
+    namespace: str,
+    pods: Sequence[Mapping[str, Any]],
+    container: str,
+    write: Callable[[str], None],
+    *,
+    since_seconds: int | None,
+    tail: int,
+) -> None:
+    """Every pod's lines as they come (one stream per pod, each prefixed), until all streams end."""
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    lock = threading.Lock()
+    errors: list[Exception] = []
+
+    def stream(name: str) -> None:
+        try:
+            _stream(name)
+        except Exception as error:  # raised again below, in the caller's thread
+            errors.append(error)
+
+    def _stream(name: str) -> None:
+        response = core.read_namespaced_pod_log(
+            name, namespace, container=container, follow=True, since_seconds=since_seconds, tail_lines=tail,
+            _preload_content=False,
+        )
+        pending = b""
+        for chunk in response.stream(4096):
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            with lock:
+                for line in complete:
+                    write(f"[{name}] {line.decode('utf-8', errors='replace')}")
+        if pending:
+            with lock:
+                write(f"[{name}] {pending.decode('utf-8', errors='replace')}")
+
+    threads = [threading.Thread(target=stream, args=(str(pod["metadata"]["name"]),), daemon=True) for pod in pods]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def logs(

@@ -123,7 +123,9 @@ def config_value(pulumi: Pulumi, name: str, key: str) -> str:
         return str(config_schema()[key].default)
 
 
-def model_logs(pulumi: Pulumi, name: str, model: str, container: str | None, since: int | None, tail: int) -> Outcome:
+def model_logs(
+    pulumi: Pulumi, name: str, model: str, container: str | None, since: int | None, tail: int, follow: bool = False
+) -> Outcome:
     """`servebox logs STACK MODEL`: the model's pods' log lines, prefixed with their pod's name."""
     from servebox import model_status
 
@@ -133,12 +135,17 @@ def model_logs(pulumi: Pulumi, name: str, model: str, container: str | None, sin
         if not pods:
             raise ServeboxError(f"stack {name} has no pods of model {model!r} in namespace {namespace} (`servebox status {name}` lists its models)")
         chosen = container or model_status.default_container(pods, serving, model)
+        print(f"# {model}: container {chosen}, {len(pods)} pod(s)", flush=True)
+        if follow:  # until every stream ends, or Ctrl-C
+            model_status.follow(
+                kubeconfig, namespace, pods, chosen, lambda line: print(line, flush=True), since_seconds=since, tail=tail
+            )
+            return Outcome.PASSED
         lines = model_status.logs(kubeconfig, namespace, pods, chosen, since_seconds=since, tail=tail)
     except ServeboxError:
         raise
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
-    print(f"# {model}: container {chosen}, {len(pods)} pod(s)", flush=True)
     print("\n".join(lines), flush=True)
     return Outcome.PASSED
 

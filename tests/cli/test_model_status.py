@@ -65,7 +65,7 @@ def api() -> Iterator[tuple[str, list[str]]]:
             asked.append(path)
             return 200, api_proxy[-1]().encode()
         asked.append(path + (f"?{query}" if "labelSelector" in query or path.endswith("/log") else ""))
-        if path.endswith("/log"):  # the pod's log: which container and how many lines it was asked for
+        if path.endswith("/log") and path.startswith("/api/v1/namespaces/models/"):  # which container, how many lines
             pod = path.split("/")[-2]
             return 200, f"{query}\nline one of {pod}\nline two of {pod}".encode()
         if path.endswith("/deployments") and path not in answers:  # a namespace the cluster lacks: an empty list
@@ -254,3 +254,23 @@ def test_servebox_status_metrics_prints_each_ready_models_latency(api, fake) -> 
     assert lines[-3].split() == ["latency", "requests", "p50", "ms", "p95", "ms", "p99", "ms"]
     assert lines[-2].split() == ["churn", "8", "10.0", "23.5", "24.7"]
     assert lines[-1].split() == ["mnist", "not", "ready"]
+
+
+def test_following_prints_every_pods_lines_as_they_come(api) -> None:
+    kubeconfig, asked = api
+    pods = [{"metadata": {"name": "mnist-predictor-1"}}, {"metadata": {"name": "mnist-predictor-2"}}]
+    printed: list[str] = []
+    model_status.follow(kubeconfig, "models", pods, "kserve-container", printed.append, since_seconds=None, tail=5)
+    for pod in ("mnist-predictor-1", "mnist-predictor-2"):
+        mine = [line for line in printed if line.startswith(f"[{pod}] ")]
+        assert mine[1:] == [f"[{pod}] line one of {pod}", f"[{pod}] line two of {pod}"]
+        assert urllib.parse.parse_qs(mine[0].split("] ", 1)[1]) == {
+            "container": ["kserve-container"], "follow": ["True"], "tailLines": ["5"]  # the client's spelling; ParseBool takes it
+        }
+    assert len(printed) == 6
+
+
+def test_a_stream_that_fails_is_raised_in_the_caller(api) -> None:
+    kubeconfig, _ = api
+    with pytest.raises(Exception, match="404"):
+        model_status.follow(kubeconfig, "other", [{"metadata": {"name": "x"}}], "c", print, since_seconds=None, tail=1)
