@@ -325,9 +325,8 @@ def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
     if outcome.code != 0:
         console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)
         return outcome.code
-    handle = serving.handle_from_outputs(
-        name, args.stack, workstation.outputs(pulumi, args.stack), api_key=workstation.api_key(pulumi, args.stack)
-    )
+    shown, key = workstation.outputs_and_api_key(pulumi, args.stack)
+    handle = serving.handle_from_outputs(name, args.stack, shown, api_key=key)
     console.print(f"servebox serve: {name} ({handle.format}, {handle.protocol}) answers at {handle.url}", markup=False, highlight=False)
     console.print(f"A ready request (body in request.json):\n{handle.curl}", markup=False, highlight=False)
     return 0
@@ -357,13 +356,13 @@ def _model_command(pulumi: Pulumi, command: str, stack: str, rest: list[str]) ->
 
     protocol = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--protocol"), None)
     try:
-        outputs = workstation.outputs(pulumi, stack)
+        outputs, key = workstation.outputs_and_api_key(pulumi, stack)
         endpoint = mnist_client.endpoint_from_outputs(outputs, stack=stack, protocol=protocol)
     except mnist_client.StackOutputsError as error:
         raise ServeboxError(str(error)) from None
-    if endpoint.api_key is None and mnist_client.takes_a_key(outputs):
+    if endpoint.api_key is None and key:
         # The scripts below read the key where every client does; it is never on a command line.
-        os.environ[auth.ENV] = workstation.api_key(pulumi, stack) or ""
+        os.environ[auth.ENV] = key
     # No Pulumi child from here on: ^C is Python's own again, and stops the requests at once.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -37,14 +37,32 @@ class ModelState:
 
 def read_models(kubeconfig: str, namespace: str, serving: str) -> list[ModelState]:
     """Every model in `namespace` with its diagnosis: one request per object kind."""
-    from kubernetes import client, config
+    return read_cluster(kubeconfig, namespace, serving)[0]
 
-    api = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+
+def read_cluster(kubeconfig: str, namespace: str, serving: str) -> tuple[list[ModelState], dict[str, list[dict[str, Any]]]]:
+    """Every model in `namespace` with its diagnosis, and each model's pods (what --metrics reads
+    next): one request per object kind."""
+    from kubernetes import client
+
+    api = _api_client(kubeconfig)
     group, version, plural, label = SELDON if serving == "seldon" else KSERVE
     # Raw JSON, not the client's models: the objects in the shapes the API writes them.
     models = _json(client.CustomObjectsApi(api).list_namespaced_custom_object(group, version, namespace, plural, _preload_content=False))
-    pods = _json(client.CoreV1Api(api).list_namespaced_pod(namespace, _preload_content=False))
-    return states(models.get("items") or [], pods.get("items") or [], label)
+    pods = _json(client.CoreV1Api(api).list_namespaced_pod(namespace, _preload_content=False)).get("items") or []
+    found = states(models.get("items") or [], pods, label)
+    return found, {model.name: _pods_of(pods, label, model.name) for model in found}
+
+
+def _api_client(kubeconfig: str) -> Any:
+    """The Kubernetes client for the stack's kubeconfig (text, never a file on disk)."""
+    from kubernetes import config
+
+    return config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+
+
+def _pods_of(pods: Sequence[Mapping[str, Any]], label: str, name: str) -> list[Any]:
+    return [pod for pod in pods if ((pod.get("metadata") or {}).get("labels") or {}).get(label) == name]
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -56,7 +74,7 @@ def states(models: list[Mapping[str, Any]], pods: list[Mapping[str, Any]], label
     found = []
     for model in models:
         name = str(model["metadata"]["name"])
-        own = [pod for pod in pods if ((pod.get("metadata") or {}).get("labels") or {}).get(label) == name]
+        own = _pods_of(pods, label, name)
         verdict: Diagnosis = diagnose(model, own)
         ready = sum(
             1 for pod in own
@@ -89,9 +107,9 @@ def render(models: list[ModelState], as_json: bool) -> str:
 
 def model_pods(kubeconfig: str, namespace: str, serving: str, model: str) -> list[dict[str, Any]]:
     """The pods of one model (one list request), in the shapes the API writes them."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    api = config.new_client_from_config_dict(yaml.safe_load(kubeconfig))
+    api = _api_client(kubeconfig)
     label = (SELDON if serving == "seldon" else KSERVE)[3]
     pods = _json(client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=f"{label}={model}", _preload_content=False))
     return list(pods.get("items") or [])
@@ -118,9 +136,9 @@ def follow(
     tail: int,
 ) -> None:
     """Every pod's lines as they come (one stream per pod, each prefixed), until all streams end."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    core = client.CoreV1Api(_api_client(kubeconfig))
     lock = threading.Lock()
     errors: list[Exception] = []
 
@@ -159,9 +177,9 @@ def logs(
     kubeconfig: str, namespace: str, pods: Sequence[Mapping[str, Any]], container: str, *, since_seconds: int | None, tail: int
 ) -> list[str]:
     """The last `tail` lines of `container` in every pod, each prefixed with its pod's name."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    core = client.CoreV1Api(_api_client(kubeconfig))
     lines = []
     for pod in pods:
         name = str(pod["metadata"]["name"])
@@ -195,9 +213,9 @@ class PartHealth:
 def platform_health(kubeconfig: str, serving: str) -> list[PartHealth]:
     """Each platform namespace's Deployments, one list request per namespace (a namespace the
     cluster lacks, such as knative-serving in Standard mode, is left out)."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    apps = client.AppsV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    apps = client.AppsV1Api(_api_client(kubeconfig))
     found = []
     for namespace, needed_by in PLATFORM_NAMESPACES:
         if needed_by not in (None, serving):
@@ -240,9 +258,9 @@ class Latency:
 
 def predict_latency(kubeconfig: str, namespace: str, pods: Sequence[Mapping[str, Any]], model: str) -> Latency:
     """Predict latency from each pod's /metrics (one proxied request per pod), buckets summed."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    core = client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+    core = client.CoreV1Api(_api_client(kubeconfig))
     buckets: dict[float, float] = {}
     for pod in pods:
         text = core.connect_get_namespaced_pod_proxy_with_path(

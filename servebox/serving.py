@@ -299,6 +299,5 @@ def serve(
         if result is not Outcome.PASSED:
             raise ServeboxError(f"removing {model_name} from stack {stack} failed; the output above says why")
 
-    return handle_from_outputs(
-        model_name, stack, workstation.outputs(pulumi, stack), remove, api_key=workstation.api_key(pulumi, stack)
-    )
+    shown, key = workstation.outputs_and_api_key(pulumi, stack)
+    return handle_from_outputs(model_name, stack, shown, remove, api_key=key)

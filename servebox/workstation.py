@@ -93,30 +93,37 @@ def down(pulumi: Pulumi, name: str, keep_stack: bool, console: Console) -> Outco
     return Outcome.CLEANUP_INCOMPLETE
 
 
-def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
-    """The stack's outputs, secrets withheld."""
+def _select(pulumi: Pulumi, name: str) -> auto.Stack:
     try:
-        stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
+        return auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
     except auto.StackNotFoundError:
         raise ServeboxError(f"no stack named {name!r}; `servebox status` lists the stacks") from None
-    return stacks.visible_outputs(stack.outputs())
 
 
-def secret_output(pulumi: Pulumi, name: str, key: str) -> str | None:
-    """One output of the stack as its value, secret or not, for servebox to use; never printed."""
-    stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
-    value = stack.outputs().get(key)
-    return str(value.value) if value is not None and value.value else None
+def outputs(pulumi: Pulumi, name: str) -> dict[str, Any]:
+    """The stack's outputs, secrets withheld."""
+    return stacks.visible_outputs(_select(pulumi, name).outputs())
+
+
+def outputs_and_api_key(pulumi: Pulumi, name: str) -> tuple[dict[str, Any], str | None]:
+    """The stack's outputs with secrets withheld, and its model API key (modelAuth apikey) for the
+    clients to send, from one read of the outputs; the key is never printed."""
+    raw = _select(pulumi, name).outputs()
+    return stacks.visible_outputs(raw), _value(raw, API_KEY)
 
 
 def api_key(pulumi: Pulumi, name: str) -> str | None:
     """The stack's model API key (modelAuth apikey), for the clients to send; never printed."""
-    return secret_output(pulumi, name, API_KEY)
+    return outputs_and_api_key(pulumi, name)[1]
 
 
-def config_value(pulumi: Pulumi, name: str, key: str) -> str:
+def _value(raw: Mapping[str, auto.OutputValue], key: str) -> str | None:
+    value = raw.get(key)
+    return str(value.value) if value is not None and value.value else None
+
+
+def _config_value(stack: auto.Stack, key: str) -> str:
     """A key of servebox's config on the stack: its value, else its Pulumi.yaml default."""
-    stack = auto.Stack.select(name, pulumi.workspace_for(name, refresh=False))
     try:
         return str(stack.get_config(f"{project_name()}:{key}").value)
     except auto.CommandError:  # `pulumi config get` fails for a key that is not set
@@ -150,26 +157,28 @@ def model_logs(
     return Outcome.PASSED
 
 
-def _latencies(kubeconfig: str, namespace: str, serving: str, models: list[Any]) -> dict[str, Any]:
-    """Each ready model's predict latency from its servers' /metrics, or why there is none."""
+def _latencies(
+    kubeconfig: str, namespace: str, serving: str, models: list[Any], pods: Mapping[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Each ready model's predict latency from its servers' /metrics (the pods already listed), or why there is none."""
     from servebox import model_status
 
     if serving == "seldon":
         return {m.name: "not available: servebox reads KServe's model server metrics only" for m in models}
     return {
-        m.name: model_status.predict_latency(kubeconfig, namespace, model_status.model_pods(kubeconfig, namespace, serving, m.name), m.name)
-        if m.ready
-        else "not ready"
+        m.name: model_status.predict_latency(kubeconfig, namespace, pods[m.name], m.name) if m.ready else "not ready"
         for m in models
     }
 
 
 def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
-    """(kubeconfig, the models' namespace, serving) of a stack that is up."""
-    kubeconfig = secret_output(pulumi, name, KUBECONFIG)
+    """(kubeconfig, the models' namespace, serving) of a stack that is up: one read of its outputs."""
+    stack = _select(pulumi, name)
+    raw = stack.outputs()
+    kubeconfig = _value(raw, KUBECONFIG)
     if not kubeconfig:
         raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
-    return kubeconfig, config_value(pulumi, name, "modelNamespace"), str(outputs(pulumi, name).get("serving"))
+    return kubeconfig, _config_value(stack, "modelNamespace"), str(_value(raw, "serving"))
 
 
 def model_status(pulumi: Pulumi, name: str, as_json: bool, metrics: bool = False) -> Outcome:
@@ -178,9 +187,9 @@ def model_status(pulumi: Pulumi, name: str, as_json: bool, metrics: bool = False
 
     kubeconfig, namespace, serving = _cluster_of(pulumi, name)
     try:
-        models = model_status.read_models(kubeconfig, namespace, serving)
+        models, pods = model_status.read_cluster(kubeconfig, namespace, serving)
         parts = model_status.platform_health(kubeconfig, serving)
-        latencies = _latencies(kubeconfig, namespace, serving, models) if metrics else {}
+        latencies = _latencies(kubeconfig, namespace, serving, models, pods) if metrics else {}
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
     if as_json:  # stdout: for pipes, as `outputs` and `status --json`
