@@ -8,6 +8,7 @@ SeldonDeployments) and the pods, grouped by the labels KServe and Seldon put on 
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,16 @@ KSERVE = ("serving.kserve.io", "v1beta1", "inferenceservices", "serving.kserve.i
 SELDON = ("machinelearning.seldon.io", "v1", "seldondeployments", "seldon-deployment-id")
 
 
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """One revision (KServe in Knative mode) or predictor (Seldon) and its share of the requests."""
+
+    revision: str
+    percent: int
+    tag: str = ""
+    """KServe's `latest` (the newest revision) or `prev` (the last one rolled out to 100 %)."""
+
+
 @dataclass(frozen=True)
 class ModelState:
     """One model, as `servebox status STACK` shows it."""
@@ -33,6 +44,15 @@ class ModelState:
     """ready/all of its pods."""
     reason: str
     fix: str
+    endpoint: str = ""
+    """The URL the serving stack reports (KServe's status.url; Seldon's status.address.url)."""
+    image: str = ""
+    """The model server's image, as its pods run it."""
+    scale: str = ""
+    """min-max replicas, as the spec asks."""
+    traffic: tuple[Traffic, ...] = ()
+    changed: str = ""
+    """When its state last changed: the newest lastTransitionTime of its conditions (RFC 3339)."""
 
 
 def read_models(kubeconfig: str, namespace: str, serving: str) -> list[ModelState]:
@@ -80,29 +100,94 @@ def states(models: list[Mapping[str, Any]], pods: list[Mapping[str, Any]], label
             1 for pod in own
             if any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
         )
-        predictor = ((model.get("spec") or {}).get("predictor") or {}).get("model") or {}
+        spec, status = model.get("spec") or {}, model.get("status") or {}
+        predictor = (spec.get("predictor") or {}).get("model") or {}
         found.append(ModelState(
             name=name,
             ready=verdict.ready,
-            runtime=str(predictor.get("runtime") or (model.get("status") or {}).get("clusterServingRuntimeName") or "seldon"),
+            runtime=str(predictor.get("runtime") or status.get("clusterServingRuntimeName") or "seldon"),
             replicas=f"{ready}/{len(own)}",
             reason=verdict.reason,
             fix=verdict.fix,
+            endpoint=str(status.get("url") or (status.get("address") or {}).get("url") or ""),
+            image=_server_image(own, name),
+            scale=_scale(spec),
+            traffic=_traffic(spec, status),
+            changed=max((str(c.get("lastTransitionTime") or "") for c in status.get("conditions") or []), default=""),
         ))
     return found
 
 
-def render(models: list[ModelState], as_json: bool) -> str:
+def _server_image(pods: Sequence[Mapping[str, Any]], model: str) -> str:
+    """The model server's image: KServe's kserve-container, or Seldon's container named after the model."""
+    for pod in pods:
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            if container.get("name") in ("kserve-container", model):
+                return str(container.get("image") or "")
+    return ""
+
+
+def _scale(spec: Mapping[str, Any]) -> str:
+    """min-max of the predictor (KServe), or the replicas of each predictor (Seldon)."""
+    if "predictor" in spec:
+        predictor = spec["predictor"] or {}
+        low = predictor.get("minReplicas", 1)
+        return f"{low}-{predictor.get('maxReplicas') or low}"
+    return "+".join(str(p.get("replicas", 1)) for p in spec.get("predictors") or [])
+
+
+def _traffic(spec: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[Traffic, ...]:
+    """Where the requests go: KServe's predictor traffic as Knative reports it (status.components.
+    predictor.traffic: revisionName, percent, tag), or Seldon's predictors and their `traffic`
+    (a lone predictor takes all of it)."""
+    if "predictors" in spec:
+        predictors = spec.get("predictors") or []
+        return tuple(
+            Traffic(str(p.get("name")), int(p.get("traffic") or (100 if len(predictors) == 1 else 0)))
+            for p in predictors
+            if not p.get("shadow")
+        )
+    targets = ((status.get("components") or {}).get("predictor") or {}).get("traffic") or []
+    return tuple(
+        Traffic(str(t.get("revisionName") or ""), int(t.get("percent") or 0), str(t.get("tag") or ""))
+        for t in targets
+    )
+
+
+def render(models: list[ModelState], as_json: bool, now: datetime.datetime | None = None) -> str:
     """The table (or JSON) `servebox status STACK` prints."""
     if as_json:
         return json.dumps([asdict(model) for model in models], indent=2)
     if not models:
         return "no models in the stack's namespace"
-    lines = [f"{'model':<16} {'state':<9} {'pods':<5} {'runtime':<24} why"]
+    lines = [f"{'model':<16} {'state':<9} {'pods':<5} {'scale':<6} {'runtime':<24} {'changed':<10} why"]
     for model in models:
         why = "" if model.ready else f"{model.reason}. Fix: {model.fix}"
-        lines.append(f"{model.name:<16} {'ready' if model.ready else 'NOT READY':<9} {model.replicas:<5} {model.runtime:<24} {why}")
+        lines.append(
+            f"{model.name:<16} {'ready' if model.ready else 'NOT READY':<9} {model.replicas:<5} {model.scale:<6} "
+            f"{model.runtime:<24} {age(model.changed, now):<10} {why}".rstrip()
+        )
+    for model in models:
+        lines.append(f"  {model.name}: {model.endpoint or '(no URL yet)'}  image {model.image or '(no pod yet)'}")
+        if len(model.traffic) > 1 or any(t.tag == "prev" for t in model.traffic):
+            split = ", ".join(f"{t.percent}% {t.revision}" + (f" ({t.tag})" if t.tag else "") for t in model.traffic)
+            lines.append(f"    traffic: {split}")
     return "\n".join(lines)
+
+
+def age(timestamp: str, now: datetime.datetime | None = None) -> str:
+    """How long ago an RFC 3339 time was, shortly (`45s`, `12m`, `3h`, `2d`); `-` when unknown."""
+    if not timestamp:
+        return "-"
+    try:
+        then = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "-"
+    seconds = max(0, int(((now or datetime.datetime.now(datetime.UTC)) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def model_pods(kubeconfig: str, namespace: str, serving: str, model: str) -> list[dict[str, Any]]:

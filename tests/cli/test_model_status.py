@@ -6,6 +6,7 @@ authentication and its paging (the lists here fit one page)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import urllib.parse
 from collections.abc import Iterator
@@ -104,6 +105,69 @@ def test_each_model_with_its_state_and_reason_in_two_requests(api) -> None:
     assert "not-a-real-token" not in model_status.render(models, as_json=True)
 
 
+# A canary as KServe v0.20.0 reports it: status.components.predictor.traffic is Knative's
+# TrafficTarget list (serving/pkg/apis/serving/v1 traffic_types.go: tag, revisionName,
+# latestRevision, percent, url) copied by PropagateStatus; `prev` always tagged by ksvc_reconciler.go.
+CANARY_ISVC = {
+    "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+    "metadata": {"name": "churn", "namespace": "models", "annotations": {"serving.kserve.io/enable-tag-routing": "true"}},
+    "spec": {"predictor": {"minReplicas": 1, "maxReplicas": 3, "canaryTrafficPercent": 10,
+                           "model": {"runtime": "kserve-sklearnserver", "modelFormat": {"name": "sklearn"}}}},
+    "status": {
+        "url": "http://churn.models.127.0.0.1.sslip.io",
+        "conditions": [
+            {"type": "PredictorReady", "status": "True", "lastTransitionTime": "2026-12-03T10:00:00Z"},
+            {"type": "Ready", "status": "True", "lastTransitionTime": "2026-12-03T11:58:00Z"},
+        ],
+        "components": {"predictor": {
+            "latestCreatedRevision": "churn-predictor-00002", "latestReadyRevision": "churn-predictor-00002",
+            "latestRolledoutRevision": "churn-predictor-00001",
+            "traffic": [
+                {"tag": "latest", "revisionName": "churn-predictor-00002", "latestRevision": True, "percent": 10,
+                 "url": "http://latest-churn-predictor.models.127.0.0.1.sslip.io"},
+                {"tag": "prev", "revisionName": "churn-predictor-00001", "latestRevision": False, "percent": 90,
+                 "url": "http://prev-churn-predictor.models.127.0.0.1.sslip.io"},
+            ],
+        }},
+    },
+}
+
+
+def test_a_canary_shows_both_revisions_with_their_share_the_image_scale_and_age() -> None:
+    pod = {**READY_POD, "metadata": {**READY_POD["metadata"], "name": "churn-predictor-00002-deployment-x"}}
+    [state] = model_status.states([CANARY_ISVC], [pod], model_status.KSERVE[3])
+    assert (state.endpoint, state.image, state.scale, state.changed) == (
+        "http://churn.models.127.0.0.1.sslip.io", IMAGE, "1-3", "2026-12-03T11:58:00Z"
+    )
+    assert state.traffic == (
+        model_status.Traffic("churn-predictor-00002", 10, "latest"), model_status.Traffic("churn-predictor-00001", 90, "prev")
+    )
+    now = datetime.datetime(2026, 12, 3, 12, 0, 30, tzinfo=datetime.UTC)
+    table = model_status.render([state], as_json=False, now=now).splitlines()
+    assert table[1].split()[:6] == ["churn", "ready", "1/1", "1-3", "kserve-sklearnserver", "2m"]
+    assert table[2:] == [
+        f"  churn: http://churn.models.127.0.0.1.sslip.io  image {IMAGE}",
+        "    traffic: 10% churn-predictor-00002 (latest), 90% churn-predictor-00001 (prev)",
+    ]
+
+
+def test_a_seldon_canary_is_two_predictors_and_their_traffic() -> None:
+    sdep = {"metadata": {"name": "churn"}, "spec": {"predictors": [
+        {"name": "default", "replicas": 1, "traffic": 90}, {"name": "canary", "replicas": 1, "traffic": 10}]},
+        "status": {"state": "Available", "address": {"url": "http://churn-default.models.svc.cluster.local:8000/api/v1.0/predictions"}}}
+    [state] = model_status.states([sdep], [], model_status.SELDON[3])
+    assert state.traffic == (model_status.Traffic("default", 90), model_status.Traffic("canary", 10))
+    assert (state.scale, state.ready) == ("1+1", True)
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(5, "5s"), (61, "1m"), (7200, "2h"), (3 * 86400 + 5, "3d")])
+def test_ages_are_short(seconds: int, shown: str) -> None:
+    now = datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC)
+    then = (now - datetime.timedelta(seconds=seconds)).isoformat()
+    assert model_status.age(then, now) == shown
+    assert model_status.age("", now) == model_status.age("yesterday", now) == "-"
+
+
 def test_a_cluster_that_does_not_answer_is_an_error(api) -> None:
     kubeconfig, _ = api
     with pytest.raises(Exception, match="404"):
@@ -123,7 +187,7 @@ def test_servebox_status_stack_prints_the_models_and_exits_11_when_one_is_not_re
     done = fake.servebox("status", "kind")
     assert done.returncode == 11, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == ["model", "state", "pods", "runtime", "why"]
+    assert lines[0].split() == ["model", "state", "pods", "scale", "runtime", "changed", "why"]
     assert lines[1].split()[:2] == ["churn", "ready"] and lines[2].split()[:3] == ["mnist", "NOT", "READY"]
     assert "not-a-real-token" not in done.stdout + done.stderr
     assert lines[-4:] == [
