@@ -133,11 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", help="the model's name (default: from the file name)")
     serve.add_argument("--format", help="the model format (default: detected from the file)")
     serve.add_argument("--protocol", choices=("v1", "v2"), help="the protocol it answers (default v2)")
+    serve.add_argument("--canary", type=_positive(int, "percent"), metavar="PERCENT",
+                       help="serve it beside model --name's current version, answering PERCENT of its requests (1-99)")
     serve.add_argument("--stack", default=DEFAULT_STACK)
 
     unserve = sub.add_parser("unserve", help="stop serving one of your models (removes it from `models`, runs up)")
-    unserve.add_argument("name")
-    unserve.add_argument("--stack", default=DEFAULT_STACK)
+    promote = sub.add_parser("promote", help="make a model's canary the model, answering every request (runs up)")
+    rollback = sub.add_parser("rollback", help="send every request of a model back to its current version, drop the canary (runs up)")
+    for one_model in (unserve, promote, rollback):
+        one_model.add_argument("name")
+        one_model.add_argument("--stack", default=DEFAULT_STACK)
 
     reap = sub.add_parser("reap", help="destroy the project's stacks whose servebox:expires-at has passed")
     reap.add_argument("--dry-run", action="store_true", help="report what would be destroyed, destroy nothing")
@@ -199,6 +204,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         from servebox import serving
 
         # The model is checked before the CLI is looked for: a bad file needs no Pulumi to be refused.
+        if args.canary is not None and not args.name:
+            raise ServeboxError("serve --canary: --name is required (the model the new version goes beside)")
         args.entry = serving.checked_entry(args.path, args.stack, name=args.name, format=args.format, protocol=args.protocol)
     if args.command == "ephemeral":
         from servebox import ephemeral
@@ -276,7 +283,7 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         return outcome.code
     if args.command == "workshop":
         return _workshop(pulumi, args, settings, console)
-    if args.command in ("serve", "unserve"):
+    if args.command in ("serve", "unserve", "promote", "rollback"):
         return _serve(pulumi, args, console)
     if args.command == "reap":
         outcome, report = reaper.reap(pulumi, reaper.ReapOptions(dry_run=args.dry_run, now=now))
@@ -316,11 +323,29 @@ def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
     def run_up():
         return workstation.up(pulumi, args.stack, {}, None, console)
 
-    if args.command == "unserve":
-        outcome = serving.unserve(pulumi, args.stack, args.name, run_up)
+    one_model = {
+        "unserve": (lambda models: serving.without_model(models, args.name), "is no longer served"),
+        "promote": (lambda models: serving.promoted(models, args.name), "is its canary now, answering every request"),
+        "rollback": (lambda models: serving.rolled_back(models, args.name), "answers every request with its current version again"),
+    }
+    if args.command in one_model:
+        change, done = one_model[args.command]
+        outcome = serving.change_model(pulumi, args.stack, change, run_up)
         if outcome.code == 0:
-            console.print(f"servebox unserve: {args.name} is no longer served on stack {args.stack}", markup=False)
+            console.print(f"servebox {args.command}: {args.name} {done} on stack {args.stack}", markup=False)
+        else:
+            console.print(f"servebox {args.command}: {args.name} unchanged; stack {args.stack}'s models are as before", markup=False)
         return outcome.code
+    if args.canary is not None:
+        name, path, percent = args.entry["name"], Path(args.entry["path"]), args.canary
+        outcome = serving.change_model(pulumi, args.stack, lambda models: serving.with_canary(models, name, path, percent), run_up)
+        if outcome.code != 0:
+            console.print(f"servebox serve: the canary of {name} was not served; stack {args.stack}'s models are as before", markup=False)
+            return outcome.code
+        console.print(f"servebox serve: {name}'s canary answers {percent}% of its requests on stack {args.stack} "
+                      f"(servebox status {args.stack} shows both; then servebox promote {name} or servebox rollback {name})",
+                      markup=False, highlight=False)
+        return 0
     outcome, name = serving.serve_entry(pulumi, args.stack, args.entry, run_up)
     if outcome.code != 0:
         console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)

@@ -55,13 +55,17 @@ def write_models(stack: auto.Stack, models: Sequence[dict[str, Any]]) -> None:
         stack.set_all_config(fields, path=True)
 
 
+CANARY_FIELDS = ("canaryPath", "canaryUri", "canaryPercent")
+"""A `models` entry's new version on trial (components/config/models.py reads them)."""
+
+
 def with_model(models: Sequence[dict[str, Any]], entry: dict[str, Any]) -> list[dict[str, Any]]:
     """`models` with `entry` added, or in place of the entry of the same name (its other fields kept
-    unless `entry` gives them)."""
+    unless `entry` gives them; a canary it had is dropped: the new version takes every request)."""
     updated, found = [], False
     for existing in models:
         if existing.get("name") == entry["name"]:
-            kept = {key: value for key, value in existing.items() if key not in ("path", "uri", "format")}
+            kept = {key: value for key, value in existing.items() if key not in ("path", "uri", "format", *CANARY_FIELDS)}
             updated.append({**kept, **entry})
             found = True
         else:
@@ -76,6 +80,59 @@ def without_model(models: Sequence[dict[str, Any]], name: str) -> list[dict[str,
         names = ", ".join(str(entry.get("name")) for entry in models) or "none"
         raise ServeboxError(f"the stack serves no model named {name!r} (it serves: {names})")
     return kept
+
+
+def _entry(models: Sequence[dict[str, Any]], name: str, verb: str) -> dict[str, Any]:
+    for entry in models:
+        if entry.get("name") == name:
+            return entry
+    names = ", ".join(str(entry.get("name")) for entry in models) or "none of your own"
+    raise ServeboxError(f"cannot {verb} {name!r}: the stack serves no model of that name (it serves: {names}); "
+                        f"serve it first: servebox serve <path> --name {name}")
+
+
+def with_canary(models: Sequence[dict[str, Any]], name: str, path: Path, percent: int) -> list[dict[str, Any]]:
+    """`servebox serve PATH --name NAME --canary PERCENT`: the file at `path` beside model `name`'s
+    current version, answering `percent` of its requests (a canary it had is replaced)."""
+    if not 1 <= percent <= 99:
+        raise ServeboxError(f"--canary: got {percent}; allowed: a share from 1 to 99 (servebox promote {name} gives it all)")
+    current = _entry(models, name, "add a canary to")
+    canary = {"canaryPath": str(path.expanduser().resolve()), "canaryPercent": percent}
+    return [
+        {**{k: v for k, v in entry.items() if k not in CANARY_FIELDS}, **canary} if entry is current else dict(entry)
+        for entry in models
+    ]
+
+
+def promoted(models: Sequence[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """`servebox promote NAME`: the canary becomes the model (its path or URI), taking every request."""
+    current = _entry(models, name, "promote")
+    if not (current.get("canaryPath") or current.get("canaryUri")):
+        raise ServeboxError(f"cannot promote {name!r}: it has no canary (servebox serve <path> --name {name} --canary 10 adds one)")
+    kept = {k: v for k, v in current.items() if k not in ("path", "uri", *CANARY_FIELDS)}
+    new = {"path": current["canaryPath"]} if current.get("canaryPath") else {"uri": current["canaryUri"]}
+    return [{**kept, **new} if entry is current else dict(entry) for entry in models]
+
+
+def rolled_back(models: Sequence[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """`servebox rollback NAME`: the canary dropped, every request back on the version rolled out
+    last (canaryPercent 0, so that KServe routes them there at once rather than to its newest
+    revision while a fresh one of the old version starts)."""
+    current = _entry(models, name, "roll back")
+    if not (current.get("canaryPath") or current.get("canaryUri")):
+        raise ServeboxError(f"cannot roll back {name!r}: it has no canary; every request already goes to its one version")
+    kept = {k: v for k, v in current.items() if k not in CANARY_FIELDS}
+    return [{**kept, "canaryPercent": 0} if entry is current else dict(entry) for entry in models]
+
+
+def change_model(
+    pulumi: Pulumi, stack_name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], up: Callable[[], Outcome]
+) -> Outcome:
+    """A change of one model's entry that may be refused before anything runs (promote, rollback,
+    a canary): checked against the stack's list first, then applied and `up` run."""
+    stack = auto.Stack.select(stack_name, pulumi.workspace_for(stack_name))
+    change(read_models(stack))  # refuses a name without a model, or without a canary, before anything runs
+    return change_models(pulumi, stack_name, change, up)
 
 
 @dataclass
@@ -215,9 +272,7 @@ def serve_entry(pulumi: Pulumi, stack_name: str, entry: dict[str, Any], up: Call
 
 def unserve(pulumi: Pulumi, stack_name: str, name: str, up: Callable[[], Outcome]) -> Outcome:
     """`servebox unserve`: remove the model and run up (the sample comes back when the list empties)."""
-    stack = auto.Stack.select(stack_name, pulumi.workspace_for(stack_name))
-    without_model(read_models(stack), name)  # refuses an unknown name before anything runs
-    return change_models(pulumi, stack_name, lambda models: without_model(models, name), up)
+    return change_model(pulumi, stack_name, lambda models: without_model(models, name), up)
 
 
 def save_object(model: Any, name: str, saved_dir: Path = SAVED_DIR) -> Path:

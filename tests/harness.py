@@ -13,6 +13,7 @@ every such stand-in.
 from __future__ import annotations
 
 import logging
+import re
 import runpy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ K3S_ACCESS_RESOURCES = {
 FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOSTHOST root@servebox-gcp"
 
 
+_UPLOAD_NAME = re.compile(r"^(.*-upload)-[0-9a-f]{16}(?=-\d+$|$)")
+
+
 @dataclass
 class Registered:
     """One resource the program registered."""
@@ -121,11 +125,26 @@ class ProgramRun:
     def __getitem__(self, name: str) -> Registered:
         return self.resources[name]
 
+    def upload_name(self, prefix: str = "model", index: int = 0) -> str:
+        """The logical name of a model's `index`th uploaded file: `<prefix>-upload-<content key>[-i]`
+        (named after the version's content, components/model/served.py)."""
+        pattern = re.compile(rf"{re.escape(prefix)}-upload-[0-9a-f]{{16}}" + (f"-{index}" if index else ""))
+        [name] = [name for name in self.resources if pattern.fullmatch(name)]
+        return name
+
+    def upload(self, prefix: str = "model", index: int = 0) -> Registered:
+        return self.resources[self.upload_name(prefix, index)]
+
+    def by_role(self) -> dict[str, Registered]:
+        """The resources with each upload named by its role (`<prefix>-upload[-i]`, its content key
+        left out): what tests of the whole plan compare, the content keys being asserted apart."""
+        return {_UPLOAD_NAME.sub(r"\1", name): resource for name, resource in self.resources.items()}
+
     def cloud_resources(self) -> dict[str, str]:
         """Type by name of what the target and the store register: all but the Kubernetes objects,
         the platform, the models and the local commands."""
         shared = ("kubernetes:", "servebox:platform", "servebox:model", "command:local")
-        return {name: r.type for name, r in self.resources.items() if not r.type.startswith(shared)}
+        return {name: r.type for name, r in self.by_role().items() if not r.type.startswith(shared)}
 
     def ancestors(self, name: str) -> list[str]:
         chain = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
 from components.config.schema import AUTO, _Reader, known
-from components.config.settings import DeploymentMode, ModelSettings, OwnModel, ScaleMetric, Serving
+from components.config.settings import Canary, DeploymentMode, ModelSettings, OwnModel, ScaleMetric, Serving
 
 
 class _SampleModel(str, Enum):
@@ -31,7 +31,9 @@ _MODEL_FIELDS = {
     "cpuLimit": "modelCpuLimit",
     "memoryLimit": "modelMemoryLimit",
 }
-_MODEL_ENTRY_FIELDS = ("name", "path", "uri", "format", "protocol", *_MODEL_FIELDS)
+_CANARY_FIELDS = ("canaryPath", "canaryUri", "canaryPercent")
+"""A new version beside the current one (servebox serve --canary, promote, rollback)."""
+_MODEL_ENTRY_FIELDS = ("name", "path", "uri", "format", "protocol", *_MODEL_FIELDS, *_CANARY_FIELDS)
 
 
 def _models_list(read: _Reader) -> list[Any] | None:
@@ -107,6 +109,13 @@ def _own_models(
     if len(read.problems) > problems_before:
         return ()
     by_name = {item.entry.name: item for item in checked}
+    canaries = {
+        index: _canary(read, f"models[{index}]", entry, by_name[str(entry["name"])], serving, mode)
+        for index, entry, _ in shaped
+        if any(field in entry for field in _CANARY_FIELDS)
+    }
+    if len(read.problems) > problems_before:
+        return ()
     return tuple(
         OwnModel(
             settings=known(settings),
@@ -114,9 +123,47 @@ def _own_models(
             protocol=str(entry.get("protocol") or "v2"),
             artifact=by_name[str(entry["name"])].artifact,
             uri=str(entry["uri"]) if entry.get("uri") else None,
+            canary=canaries.get(index),
+            hold_rolled_out=index in canaries and canaries[index] is None,
         )
-        for _, entry, settings in shaped
+        for index, entry, settings in shaped
     )
+
+
+def _canary(
+    read: _Reader, at: str, entry: dict[str, Any], checked: Any, serving: Serving, mode: DeploymentMode
+) -> Canary | None:
+    """The entry's canary (None for canaryPercent 0 alone: hold the rolled-out version), its
+    problems added to `read`. Only where a previous version can keep serving beside the new one:
+    Knative's revisions, or Seldon's predictors."""
+    from components.model import checks
+
+    if serving is Serving.KSERVE and mode is not DeploymentMode.KNATIVE:
+        read.problems.append(
+            f"{at}.canaryPercent: got a canary in deploymentMode {mode.value}; allowed: a canary with serving kserve in "
+            "deploymentMode knative (whose revisions keep the current version serving beside the new one) or serving "
+            "seldon (two predictors); in Standard mode KServe replaces the one Deployment. Fix: pulumi config rm --path "
+            f"'{at}.canaryPath' and '{at}.canaryPercent' (or serve it as a model of its own)"
+        )
+        return None
+    given = str(entry.get("canaryPercent", ""))
+    path, uri = str(entry.get("canaryPath") or ""), str(entry.get("canaryUri") or "")
+    new_version = bool(path or uri)
+    low = 1 if new_version else 0
+    high = 99 if new_version else 0
+    if not re.fullmatch(r"\d+", given) or not low <= int(given) <= high:
+        allowed = ("a whole number from 1 to 99 with canaryPath or canaryUri (the share of requests the new version "
+                   "answers; servebox promote gives it all)") if new_version else (
+                   "0 alone (all requests on the version rolled out last, what servebox rollback leaves), or a "
+                   "share from 1 to 99 with canaryPath or canaryUri")
+        read.problems.append(f"{at}.canaryPercent: got {given or 'nothing'!r}; allowed: {allowed}. "
+                             f"Fix: pulumi config set --path '{at}.canaryPercent' {10 if new_version else 0}")
+        return None
+    if not new_version:
+        return None
+    artifact, problems = checks.check_canary(checked, at, canary_path=str(Path(path).expanduser()) if path else "", canary_uri=uri)
+    read.problems.extend(problems)
+    return None if problems else Canary(percent=int(given), artifact=artifact, uri=uri or None)
 
 
 def _own_model_settings(

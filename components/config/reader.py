@@ -225,10 +225,16 @@ def parse_settings(
             "pulumi config set modelCidrs auto"
         )
     uri_buckets = read_uri_buckets(read, store)
-    if store is not None and uri_buckets is not None and any(model.uri for model in own_models):
+    given_uris = [
+        (f"models[{index}].{key}", uri)
+        for index, model in enumerate(own_models)
+        for key, uri in (("uri", model.uri), ("canaryUri", model.canary.uri if model.canary else None))
+        if uri
+    ]
+    if store is not None and uri_buckets is not None and given_uris:
         own = _own_bucket(store, project, stack, gcp.project if gcp else existing.gcp_project if existing else None)
-        for index, model in enumerate(own_models):
-            problem = model.uri and uri_problem(f"models[{index}].uri", model.uri, store, own, uri_buckets)
+        for at, uri in given_uris:
+            problem = uri_problem(at, uri, store, own, uri_buckets)
             if problem:
                 read.problems.append(problem)
 

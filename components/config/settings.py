@@ -19,6 +19,7 @@ __all__ = [
     "KindSettings",
     "ModelSettings",
     "NetworkMode",
+    "Canary",
     "OwnModel",
     "ScaleMetric",
     "Serving",
@@ -235,6 +236,22 @@ class OwnModel:
     """The local file or directory to upload, or None with `uri`."""
     uri: str | None = None
     """Where the model already is (gs://, s3://), or None with `artifact`."""
+    canary: Canary | None = None
+    """A new version beside this one, taking a share of the requests (`servebox serve --canary`)."""
+    hold_rolled_out: bool = False
+    """All requests stay on the version last rolled out to 100 % (canaryPercent 0, what
+    `servebox rollback` leaves): the old version takes the traffic back at once, before KServe has
+    a new revision of it ready."""
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A model's next version on trial: its artifact (or URI) and its share of the requests."""
+
+    percent: int
+    """1-99: the share of requests the new version answers; the current version answers the rest."""
+    artifact: Path | None = None
+    uri: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The models' API key (modelAuth apikey): a random key, checked at the Istio ingress gateway.
 
 An Istio AuthorizationPolicy on the gateway's pods denies every request to the stack's models whose
-`x-api-key` header is not the key: the models' hosts (KServe: `<model>.<namespace>.<domain>`, with
-or without a port) or, on Seldon, their path prefix (`/seldon/<namespace>/`). Requests for anything
+`x-api-key` header is not the key: the models' hosts (KServe: `<model>.<namespace>.<domain>`, the
+predictor's `<model>-predictor.<namespace>.<domain>` that Knative publishes too, and the tagged
+revisions' `latest-`/`prev-<model>-predictor...`; each with or without a port) or, on Seldon, their path prefix (`/seldon/<namespace>/`). Requests for anything
 else the gateway serves are not touched. The key is a Pulumi secret; it sits in the policy's spec,
 so whoever may read AuthorizationPolicies in the gateway's namespace may read it too. Over plain
 HTTP anyone on the path can read it as well: it keeps strangers off, not eavesdroppers.

@@ -95,3 +95,36 @@ def _check_artifact(fmt: str, path: Path, key: str, name: str) -> list[str]:
     if not problems and fmt == "sklearn":
         problems = layout.check_sklearn_version(layout.model_file(fmt, path), key=key)
     return problems
+
+
+def check_canary(checked: CheckedModel, at: str, *, canary_path: str, canary_uri: str) -> tuple[Path | None, list[str]]:
+    """The canary of a checked model: (its artifact, or None at a URI; every problem). It must be
+    the model's format (a canary shares its runtime: a new version, not another model), pass the
+    same layout checks, and differ from the current version."""
+    if bool(canary_path) == bool(canary_uri):
+        return None, [f"{at}: got both canaryPath and canaryUri; allowed: one of them, the new version's file or "
+                      f"bucket URI. Fix: pulumi config rm --path '{at}.canaryUri'"]
+    if canary_uri:
+        if canary_uri == checked.entry.uri:
+            return None, [f"{at}.canaryUri: got {canary_uri!r}, the model's own uri; allowed: a new version's URI. "
+                          f"Fix: pulumi config rm --path '{at}.canaryUri' (or point it at the new version)"]
+        return None, []
+    path = Path(canary_path)
+    if not checked.entry.format:
+        try:
+            detected = layout.detect_format(canary_path, f"{at}.canaryPath")
+        except layout.ModelCheckError as error:
+            return None, error.problems
+        if detected != checked.format:
+            return None, [f"{at}.canaryPath: got a {detected} model; allowed: a {checked.format} model, as the current "
+                          f"version (a canary shares its runtime). Fix: serve it as a model of its own: "
+                          f"servebox serve {canary_path} --name <another name>"]
+    problems = _check_artifact(checked.format, path, f"{at}.canaryPath", checked.entry.name)
+    if problems:
+        return None, problems
+    if checked.artifact is not None and layout.content_key(layout.artifact_files(path)) == layout.content_key(
+        layout.artifact_files(checked.artifact)
+    ):
+        return None, [f"{at}.canaryPath: got {canary_path!r}, the same files as the model's path; allowed: a new "
+                      f"version. Fix: pulumi config rm --path '{at}.canaryPath' (or save the new version there)"]
+    return path, []

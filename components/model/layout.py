@@ -12,6 +12,7 @@ as their servers document a layout (components/model/formats.py FORMATS `layout`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -284,3 +285,27 @@ _DIRECTORY_CHECKS = {
     "onnx": _check_onnx,
     "huggingface": _check_huggingface,
 }
+
+
+def artifact_files(artifact: Path) -> list[tuple[Path, str]]:
+    """(file, path relative to the model's directory) of everything a model artifact holds: the
+    file itself, or every regular file under the directory (hidden ones left out)."""
+    if artifact.is_file():
+        return [(artifact, artifact.name)]
+    return [
+        (path, path.relative_to(artifact).as_posix())
+        for path in sorted(artifact.rglob("*"))
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(artifact).parts)
+    ]
+
+
+def content_key(files: list[tuple[Path, str]]) -> str:
+    """A digest of the files' names and bytes: the upload's directory changes exactly when they do."""
+    digest = hashlib.sha256()
+    for path, relative in files:
+        digest.update(relative.encode() + b"\0")
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -147,7 +147,7 @@ class Models(pulumi.ComponentResource):
         key = random.RandomPassword(f"{name}-api-key", length=32, special=False, opts=child)
         self.api_key = pulumi.Output.secret(key.result)
         hosts = pulumi.Output.all(*(model.endpoint for model in self.served.values())).apply(
-            lambda endpoints: [endpoint.host for endpoint in endpoints]
+            lambda endpoints: [host for endpoint in endpoints for host in endpoint.gateway_hosts]
         )
         metadata = auth.policy_metadata(args.access.gateway_namespace, args.namespace)
         # Only the spec holds the key: the name and namespace stay readable in the state.

@@ -3,37 +3,13 @@ that serves its format (components/model/formats.py, KServe's runtimes at the pi
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from components.config import OwnModel
 from components.model import formats
-from components.model.served import ModelSpec
-
-
-def artifact_files(artifact: Path) -> list[tuple[Path, str]]:
-    """(file, path relative to the model's directory) of everything a model artifact holds: the
-    file itself, or every regular file under the directory (hidden ones left out)."""
-    if artifact.is_file():
-        return [(artifact, artifact.name)]
-    return [
-        (path, path.relative_to(artifact).as_posix())
-        for path in sorted(artifact.rglob("*"))
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(artifact).parts)
-    ]
-
-
-def content_key(files: list[tuple[Path, str]]) -> str:
-    """A digest of the files' names and bytes: the upload's directory changes exactly when they do."""
-    digest = hashlib.sha256()
-    for path, relative in files:
-        digest.update(relative.encode() + b"\0")
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
+from components.model.layout import artifact_files, content_key
+from components.model.served import ModelSpec, Version
 
 
 def own_spec(model: OwnModel) -> ModelSpec:
@@ -46,13 +22,20 @@ def own_spec(model: OwnModel) -> ModelSpec:
         protocol=model.protocol,
         component=model.settings.name,
     )
-    if model.uri is not None:
-        return ModelSpec(**common, uri=model.uri)
-    assert model.artifact is not None
-    files = artifact_files(model.artifact)
-    directory = f"{model.settings.name}/{content_key(files)[:16]}"
-    return ModelSpec(
-        **common,
-        files=tuple((path, f"{directory}/{relative}") for path, relative in files),
-        directory_key=directory,
-    )
+    canary = model.canary
+    if canary is not None:
+        common.update(canary=_version(model.settings.name, canary.artifact, canary.uri), canary_percent=canary.percent)
+    elif model.hold_rolled_out:
+        common.update(canary_percent=0)
+    current = _version(model.settings.name, model.artifact, model.uri)
+    return ModelSpec(**common, files=current.files, directory_key=current.directory_key, uri=current.uri)
+
+
+def _version(name: str, artifact: Path | None, uri: str | None) -> Version:
+    """A version at `uri`, or the files of `artifact` under `<name>/<content key>/`."""
+    if uri is not None:
+        return Version(uri=uri)
+    assert artifact is not None
+    files = artifact_files(artifact)
+    directory = f"{name}/{content_key(files)[:16]}"
+    return Version(files=tuple((path, f"{directory}/{relative}") for path, relative in files), directory_key=directory)

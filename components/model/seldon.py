@@ -37,12 +37,46 @@ def container_arguments(model_name: str) -> list[str]:
     return [*runtime.server_arguments(model_name, runtime.MODEL_MOUNT_PATH, HTTP_PORT), f"--grpc_port={GRPC_PORT}"]
 
 
+CANARY_PREDICTOR = "canary"
+
+
 def seldon_deployment(
-    settings: ModelSettings, storage_uri: str, service_account: str, env_secret: str | None, app_name: str = "mnist"
+    settings: ModelSettings,
+    storage_uri: str,
+    service_account: str,
+    env_secret: str | None,
+    app_name: str = "mnist",
+    *,
+    canary: tuple[str, int] | None = None,
 ) -> dict:
     """The SeldonDeployment: one predictor, one model node, KServe's sklearn server, small resources;
-    its objects carry app.kubernetes.io/name `app_name` (the sample's, or the model's own name)."""
+    its objects carry app.kubernetes.io/name `app_name` (the sample's, or the model's own name).
+
+    `canary` (its storage URI, its share of requests): a second predictor beside the first, the
+    operator's VirtualService splitting requests between them by their `traffic` (at v1.17.1:
+    weighted routes of one path, createIstioResources; the traffic of several predictors must
+    add up to 100)."""
     model = settings
+    predictors = [_predictor(PREDICTOR, model, storage_uri, service_account, env_secret)]
+    if canary is not None:
+        predictors[0]["traffic"] = 100 - canary[1]
+        predictors.append({**_predictor(CANARY_PREDICTOR, model, canary[0], service_account, env_secret), "traffic": canary[1]})
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {
+            "name": model.name,
+            "namespace": model.namespace,
+            "labels": standard_labels(app_name),
+            # The operator reports `Available` once every deployment of the graph is ready.
+            "annotations": {"pulumi.com/waitFor": "jsonpath={.status.state}=Available"},
+        },
+        "spec": {"protocol": PROTOCOL, "predictors": predictors},
+    }
+
+
+def _predictor(name: str, model: ModelSettings, storage_uri: str, service_account: str, env_secret: str | None) -> dict:
+    """One predictor: the model node and its server's pod."""
     graph: dict = {
         "name": model.name,
         "type": "MODEL",
@@ -81,25 +115,4 @@ def seldon_deployment(
                 {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}
             ],
         }
-    return {
-        "apiVersion": "machinelearning.seldon.io/v1",
-        "kind": "SeldonDeployment",
-        "metadata": {
-            "name": model.name,
-            "namespace": model.namespace,
-            "labels": standard_labels(app_name),
-            # The operator reports `Available` once every deployment of the graph is ready.
-            "annotations": {"pulumi.com/waitFor": "jsonpath={.status.state}=Available"},
-        },
-        "spec": {
-            "protocol": PROTOCOL,
-            "predictors": [
-                {
-                    "name": PREDICTOR,
-                    "replicas": model.min_replicas,
-                    "graph": graph,
-                    "componentSpecs": [component],
-                }
-            ],
-        },
-    }
+    return {"name": name, "replicas": model.min_replicas, "graph": graph, "componentSpecs": [component]}

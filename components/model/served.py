@@ -25,7 +25,7 @@ from components import kube
 from components.config import DeploymentMode, ModelSettings, Serving
 from components.model import auth, runtime, seldon
 from components.naming import predictor_service_account, standard_labels
-from components.platform.kserve import model_host
+from components.platform.kserve import REVISION_TAGS, gateway_hosts, model_host, revision_host
 from components.storage.base import ModelStore
 
 
@@ -51,6 +51,21 @@ class ModelSpec:
     component: str = "model"
     """The app.kubernetes.io/name its objects carry."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    canary: Version | None = None
+    """A new version beside this one: KServe serves it as the predictor's latest revision, Seldon as
+    a second predictor; this spec's files stay stored, for the version still serving."""
+    canary_percent: int | None = None
+    """KServe's canaryTrafficPercent: the latest revision's share (0: every request stays on the
+    revision rolled out last); None: the latest revision takes every request once ready."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A model's artifact: files to upload (under `directory_key`) or a bucket URI it is already at."""
+
+    files: tuple[tuple[Path, str], ...] = ()
+    directory_key: str = ""
+    uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,11 @@ class Endpoint:
     """http://<ingress address>:<port>: the same gateway by address, for use with the Host header."""
     path_prefix: str = ""
     """What the serving stack routes before the protocol's path (Seldon: /seldon/<ns>/<name>)."""
+    gateway_hosts: tuple[str, ...] = ()
+    """Every host the gateway routes to the model (kserve.gateway_hosts): what its key guards."""
+    revision_hosts: Mapping[str, str] = field(default_factory=dict)
+    """Knative mode: each tagged revision's host (`latest`: the newest, a canary; `prev`: the one
+    rolled out last), where each version answers on its own."""
 
     def infer_url(self, model_name: str) -> str:
         """The Open Inference Protocol (V2) URL."""
@@ -91,7 +111,12 @@ def endpoint(
     host = model_host(name, namespace, domain)
     port = "" if ingress_port == 80 else f":{ingress_port}"
     return Endpoint(
-        host=host, base_url=f"http://{host}{port}", ingress_url=f"http://{ingress_address}{port}", path_prefix=path_prefix
+        host=host,
+        base_url=f"http://{host}{port}",
+        ingress_url=f"http://{ingress_address}{port}",
+        path_prefix=path_prefix,
+        gateway_hosts=gateway_hosts(name, namespace, domain),
+        revision_hosts={tag: revision_host(tag, name, namespace, domain) for tag in REVISION_TAGS},
     )
 
 
@@ -118,11 +143,18 @@ def curl_command(endpoint: Endpoint, model_name: str, protocol: str, request: Ma
     return command.replace("curl -sS ", f'curl -sS -H "{auth.HEADER}: ${auth.ENV}" ', 1)
 
 
+TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
+"""KServe tags the latest revision `latest` (the one rolled out last is always `prev`), so each of a
+canary's versions answers at a host of its own: `<tag>-<model>-predictor.<namespace>.<domain>`."""
+
+
 def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, service_account: str) -> dict:
-    """The InferenceService: the runtime named, the protocol, the store's directory, small resources,
-    and as much of Pod Security's "restricted" profile as the runtime's image takes."""
+    """The InferenceService: the runtime named, the protocol, the store's directory (the canary's,
+    when there is one: KServe's canary is the predictor's latest revision), small resources, and as
+    much of Pod Security's "restricted" profile as the runtime's image takes."""
     model = spec.settings
     writes_only_scratch = spec.runtime in runtime.NON_ROOT_RUNTIMES
+    on_knative = mode is DeploymentMode.KNATIVE
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
@@ -133,10 +165,14 @@ def inference_service(spec: ModelSpec, mode: DeploymentMode, storage_uri: str, s
             "annotations": {
                 "serving.kserve.io/deploymentMode": mode.kserve_name,
                 "pulumi.com/waitFor": "condition=Ready",
+                # Always on in Knative mode: turning it on with the first canary would change the
+                # revision template, so promoting would make one more revision of the same files.
+                **({TAG_ROUTING_ANNOTATION: "true"} if on_knative else {}),
             },
         },
         "spec": {
             "predictor": {
+                **({"canaryTrafficPercent": spec.canary_percent} if spec.canary_percent is not None else {}),
                 "minReplicas": model.min_replicas,
                 "maxReplicas": model.max_replicas,
                 **({"scaleMetric": model.scale_metric.value} if model.scale_metric else {}),
@@ -202,16 +238,12 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
     child = pulumi.ResourceOptions(parent=parent)
     model = spec.settings
     store = shared.store
-    if spec.uri is not None:
-        uri: pulumi.Output[str] = pulumi.Output.from_input(spec.uri)
-        uploads: list[pulumi.Resource] = []
-    else:
-        stored = [
-            store.upload(f"{prefix}-upload" if index == 0 else f"{prefix}-upload-{index}", str(path), key, parent)
-            for index, (path, key) in enumerate(spec.files)
-        ]
-        uploads = [item.resource for item in stored]
-        uri = stored[0].uri if len(stored) == 1 else pulumi.Output.concat(stored[0].uri.apply(_scheme_bucket), spec.directory_key)
+    current = Version(spec.files, spec.directory_key, spec.uri)
+    uri, uploads = _stored(prefix, current, store, parent, legacy_names=True)
+    canary_uri: pulumi.Output[str] | None = None
+    if spec.canary is not None:
+        canary_uri, canary_uploads = _stored(prefix, spec.canary, store, parent, legacy_names=False)
+        uploads += canary_uploads
     on_seldon = shared.serving is Serving.SELDON
     credentials = None
     keys = store.predictor_credentials
@@ -255,27 +287,28 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
     if on_seldon:
         secret_name = f"{model.name}-storage" if credentials else None
 
-        def render(uri: str, account: str) -> dict:
-            return seldon.seldon_deployment(model, uri, account, secret_name, spec.component)
+        def render(uri: str, account: str, canary: str | None = None) -> dict:
+            split = (canary, spec.canary_percent or 0) if canary is not None else None
+            return seldon.seldon_deployment(model, uri, account, secret_name, spec.component, canary=split)
 
         suffix, api_version, kind = "sdep", "machinelearning.seldon.io/v1", "SeldonDeployment"
         path_prefix, protocol = seldon.path_prefix(model.name, model.namespace), seldon.PROTOCOL
     else:
 
-        def render(uri: str, account: str) -> dict:
-            return inference_service(spec, shared.deployment_mode, uri, account)
+        def render(uri: str, account: str, canary: str | None = None) -> dict:
+            return inference_service(spec, shared.deployment_mode, canary if canary is not None else uri, account)
 
         suffix, api_version, kind = "isvc", "serving.kserve.io/v1beta1", "InferenceService"
         path_prefix, protocol = "", spec.protocol
     resource = kube.custom_resource(
         f"{prefix}-{suffix}",
-        pulumi.Output.all(uri, account.metadata.name).apply(lambda values: render(values[0], values[1])),
+        pulumi.Output.all(uri, account.metadata.name, canary_uri).apply(lambda values: render(*values)),
         api_version=api_version,
         kind=kind,
         namespace=shared.namespace.metadata.name,
         opts=awaited,
     )
-    definition = render("", "")
+    definition = render("", "", None if spec.canary is None else "")
     where = pulumi.Output.all(shared.ingress_address, shared.ingress_port, shared.ingress_domain).apply(
         lambda address: endpoint(model.name, model.namespace, address[0], int(address[1]), address[2], path_prefix)
     )
@@ -289,6 +322,28 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
         format=spec.model_format["name"],
         definition=definition,
     )
+
+
+def _stored(
+    prefix: str, version: Version, store: ModelStore, parent: pulumi.Resource, *, legacy_names: bool
+) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+    """The URI of a version's directory, and the uploads that put it there (none for a URI).
+
+    Each upload is named after the version's content key, so that a canary's objects and the
+    current version's are distinct resources, and promoting a canary keeps its objects as they
+    are (same names, same keys) while the old version's are deleted. `legacy_names`: the current
+    version's uploads were once named `<prefix>-upload[-i]`; the alias keeps them, not remade."""
+    if version.uri is not None:
+        return pulumi.Output.from_input(version.uri), []
+    content = version.directory_key.rsplit("/", 1)[-1]
+    stored = []
+    for index, (path, key) in enumerate(version.files):
+        suffix = "" if index == 0 else f"-{index}"
+        aliases = [f"{prefix}-upload{suffix}"] if legacy_names else []
+        stored.append(store.upload(f"{prefix}-upload-{content}{suffix}", str(path), key, parent, aliases))
+    if len(stored) == 1:
+        return stored[0].uri, [stored[0].resource]
+    return pulumi.Output.concat(stored[0].uri.apply(_scheme_bucket), version.directory_key), [item.resource for item in stored]
 
 
 def _scheme_bucket(directory_uri: str) -> str:

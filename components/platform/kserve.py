@@ -35,6 +35,28 @@ def model_host(name: str, namespace: str, domain: str) -> str:
     return f"{name}.{namespace}.{domain}"
 
 
+REVISION_TAGS = ("latest", "prev")
+"""The tags KServe gives a predictor's traffic targets in Knative mode (ksvc_reconciler.go at
+v0.20.0): `latest` with serving.kserve.io/enable-tag-routing, `prev` whenever a canary splits."""
+
+
+def revision_host(tag: str, name: str, namespace: str, domain: str) -> str:
+    """A tagged revision's own host: Knative's default tag-template `{{.Tag}}-{{.Name}}` of the
+    predictor's route (`<name>-predictor`), under its default domain-template."""
+    return f"{tag}-{name}-predictor.{namespace}.{domain}"
+
+
+def gateway_hosts(name: str, namespace: str, domain: str) -> tuple[str, ...]:
+    """Every host the ingress gateway may route to a model: the InferenceService's, its
+    predictor's (Knative publishes the predictor's route as well, and Standard mode's ingress
+    names the component too) and its tagged revisions' (a canary's versions)."""
+    return (
+        model_host(name, namespace, domain),
+        f"{name}-predictor.{namespace}.{domain}",
+        *(revision_host(tag, name, namespace, domain) for tag in REVISION_TAGS),
+    )
+
+
 def resources_values(mode: DeploymentMode, domain: str) -> dict:
     """kserve-resources values: the mode, the sslip.io domain, Istio's ingress class, small requests."""
     return {

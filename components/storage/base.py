@@ -9,6 +9,7 @@ ServiceAccount that makes it a cloud principal of its own (Workload Identity on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +64,9 @@ class ModelStore(Protocol):
         """NetworkPolicy egress rules a predictor needs to read the store (components/network_policy.py)."""
         ...
 
-    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
-        """Upload `local_path` as `key`; the tracked object and the URI of its directory."""
+    def upload(
+        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
+    ) -> StoredObject:
+        """Upload `local_path` as `key`; the tracked object and the URI of its directory. `aliases`:
+        names the same object had before (kept by the engine as this resource, not made anew)."""
         ...

@@ -19,6 +19,7 @@ https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -131,7 +132,9 @@ class GcsStore(pulumi.ComponentResource):
         self.bucket = bucket.name
         self.register_outputs({"bucket": self.bucket})
 
-    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
+    def upload(
+        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
+    ) -> StoredObject:
         """Upload `local_path` as `key`; readable by the VM once the object exists (the grant comes first)."""
         stored = gcp.storage.BucketObject(
             resource_name,
@@ -140,7 +143,7 @@ class GcsStore(pulumi.ComponentResource):
             source=pulumi.FileAsset(local_path),
             content_type="application/octet-stream",
             # The object belongs to the model, but is created with the store's provider.
-            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=self._ready),
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=self._ready, aliases=[pulumi.Alias(name=alias) for alias in aliases]),
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("gs://", self.bucket, "/", directory))

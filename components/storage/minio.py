@@ -17,6 +17,7 @@ https://min.io/docs/minio/linux/administration/identity-access-management/policy
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -344,7 +345,9 @@ class MinioStore(pulumi.ComponentResource):
             opts=child,
         )
 
-    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
+    def upload(
+        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
+    ) -> StoredObject:
         """Upload `local_path` as `key` in the bucket; returns the tracked object and its directory URI."""
         stored = minio.S3Object(
             resource_name,
@@ -352,7 +355,7 @@ class MinioStore(pulumi.ComponentResource):
             object_name=key,
             source=local_path,
             content_type="application/octet-stream",
-            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider),
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, aliases=[pulumi.Alias(name=alias) for alias in aliases]),
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("s3://", self.bucket, "/", directory))

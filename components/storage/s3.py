@@ -19,6 +19,7 @@ https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -182,7 +183,9 @@ class S3Store(pulumi.ComponentResource):
         self.bucket = bucket.id
         self.register_outputs({"bucket": self.bucket})
 
-    def upload(self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource) -> StoredObject:
+    def upload(
+        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
+    ) -> StoredObject:
         """Upload `local_path` as `key`, once the bucket is private, encrypted and readable by the role."""
         stored = aws.s3.BucketObjectv2(
             resource_name,
@@ -190,7 +193,7 @@ class S3Store(pulumi.ComponentResource):
             key=key,
             source=pulumi.FileAsset(local_path),
             content_type="application/octet-stream",
-            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=self._ready),
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, depends_on=self._ready, aliases=[pulumi.Alias(name=alias) for alias in aliases]),
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("s3://", self.bucket, "/", directory))

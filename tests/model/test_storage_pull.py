@@ -67,7 +67,7 @@ def s3(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with local_servers.moto(tmp_path_factory.mktemp("moto"), SETUP_REQUESTS) as url:
         port = int(url.rsplit(":", 1)[1])
         admin = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
-        upload = program["model-upload"].inputs
+        upload = program.upload("model").inputs
         reader = program["store-reader"].inputs["name"]
         s3_client, iam = boto3.client("s3", **admin), boto3.client("iam", **admin)
         s3_client.create_bucket(Bucket=upload["bucketName"])
@@ -145,7 +145,7 @@ def test_the_storage_library_pulls_the_artifact_and_the_server_serves_it(
     mount.mkdir(parents=True)
     done = _pull(_predictor_env(program, _secrets(program, s3)), uri, mount, tmp_path)
     assert done.returncode == 0, done.stderr
-    upload = program["model-upload"].inputs
+    upload = program.upload("model").inputs
     assert [path.name for path in mount.iterdir()] == ["model.joblib"]  # the layout the server loads
     assert (mount / "model.joblib").read_bytes() == Path(upload["source"]).read_bytes()
     with bench_model.local_model_server(mount) as server:
@@ -172,7 +172,7 @@ def test_a_missing_endpoint_annotation_sends_the_pull_to_aws_and_fails(
     done = _pull(env, program.outputs[outputs.MODEL_URI], tmp_path / "models", tmp_path)
     assert done.returncode != 0
     # Offline, boto3 cannot connect to AWS; online, AWS refuses the MinIO key. Both are the library's own.
-    bucket = program["model-upload"].inputs["bucketName"]
+    bucket = program.upload("model").inputs["bucketName"]
     assert (
         f'Could not connect to the endpoint URL: "https://{bucket}.s3.amazonaws.com/"' in done.stderr
         or "RuntimeError: S3 error [403]" in done.stderr
@@ -187,7 +187,7 @@ def test_the_reader_cannot_write_or_list_other_buckets(program: ProgramRun, s3: 
         aws_access_key_id=s3.reader_key,
         aws_secret_access_key=s3.reader_secret,
     )
-    bucket = program["model-upload"].inputs["bucketName"]
+    bucket = program.upload("model").inputs["bucketName"]
     with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
         reader.put_object(Bucket=bucket, Key="mnist/evil/model.joblib", Body=b"x")
     with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):

@@ -52,7 +52,7 @@ def emulator(program: ProgramRun, tmp_path_factory: pytest.TempPathFactory) -> I
         os.environ["STORAGE_EMULATOR_HOST"] = host  # read by the client below; removed again after
         try:
             client = storage.Client(project="test", credentials=AnonymousCredentials())
-            upload = program["model-upload"].inputs
+            upload = program.upload("model").inputs
             bucket = client.create_bucket(upload["bucket"])
             bucket.blob(upload["name"]).upload_from_filename(upload["source"].path)
             # A neighbour the download must not pick up: another model's prefix.
@@ -94,7 +94,7 @@ def test_the_storage_library_pulls_the_gs_prefix_keyless_and_the_server_serves_i
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    upload = program["model-upload"].inputs
+    upload = program.upload("model").inputs
     assert [path.name for path in mount.iterdir()] == ["model.joblib"]
     assert (mount / "model.joblib").read_bytes() == Path(upload["source"].path).read_bytes()
     with bench_model.local_model_server(mount) as server:

@@ -51,7 +51,7 @@ def role_credentials(program: ProgramRun, tmp_path_factory: pytest.TempPathFacto
     """moto holding the program's bucket and object, and temporary credentials of the program's role."""
     with local_servers.moto(tmp_path_factory.mktemp("moto-s3"), SETUP_REQUESTS) as url:
         setup = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
-        upload = program["model-upload"].inputs
+        upload = program.upload("model").inputs
         role = program["cluster-node-identity"].inputs
         grant = program["store-reader"].inputs
         bucket = program.outputs[outputs.BUCKET]

@@ -44,13 +44,13 @@ def test_every_aws_resource_uses_the_one_aws_provider_with_the_stacks_tags(aws_r
 def test_order_provider_after_kubeconfig_model_after_bucket_object(aws_run: ProgramRun) -> None:
     assert aws_run["cluster-k3s-provider"].depends_on == ["cluster-k3s-kubeconfig"]
     assert aws_run["cluster-k3s-kubeconfig"].depends_on == [INSTANCE]
-    assert set(aws_run["model-upload"].depends_on) == {
+    assert set(aws_run.upload("model").depends_on) == {
         "store-public-access-block",
         "store-encryption",
         "store-ownership",
         "store-reader",
     }
-    assert "model-upload" in aws_run.waits_on("model-isvc")
+    assert aws_run.upload_name() in aws_run.waits_on("model-isvc")
     assert "::cluster-k3s-provider::" in aws_run["platform-istio-base"].provider
 
 

@@ -157,7 +157,7 @@ def test_gcs_on_gke_binds_exactly_the_predictor_service_account_through_workload
     }
     assert account["automountServiceAccountToken"] is False
     assert "model-storage-credentials" not in gcs_run.resources
-    assert {"store-reader", "store-workload-identity-mnist-predictor"} <= set(gcs_run["model-upload"].depends_on)
+    assert {"store-reader", "store-workload-identity-mnist-predictor"} <= set(gcs_run.upload("model").depends_on)
     provider = gcs_run["gcp"].inputs
     assert (provider["project"], provider["region"]) == (harness.FAKE_GCP_PROJECT, "us-central1")
     assert gcs_run.outputs[outputs.MODEL_URI].startswith("gs://servebox-test-1-servebox-team-models/mnist/")

@@ -40,7 +40,7 @@ def test_cluster_children_and_their_parents(gcp_run: ProgramRun) -> None:
         assert gcp_run[name].parent == "cluster", name
     for name in ("cluster-k3s-kubeconfig", "cluster-k3s-host-key", "cluster-k3s-provider"):
         assert gcp_run[name].parent == "cluster-k3s", name
-    assert gcp_run["store-bucket"].parent == "store" and gcp_run["model-upload"].parent == "model"
+    assert gcp_run["store-bucket"].parent == "store" and gcp_run.upload("model").parent == "model"
 
 
 def test_every_cloud_resource_uses_the_one_gcp_provider(gcp_run: ProgramRun) -> None:
@@ -61,8 +61,8 @@ def test_the_kubernetes_provider_comes_after_the_kubeconfig_and_serves_platform_
 
 def test_the_vm_waits_for_its_firewall_and_the_model_for_the_bucket_object(gcp_run: ProgramRun) -> None:
     assert set(gcp_run[INSTANCE].depends_on) == {"cluster-allow-model", "cluster-allow-admin", "cluster-deny-others"}
-    assert gcp_run["model-upload"].depends_on == ["store-reader"]  # readable once it exists
-    assert {"model-upload", "platform-kserve-runtime-configs"} <= gcp_run.waits_on("model-isvc")
+    assert gcp_run.upload("model").depends_on == ["store-reader"]  # readable once it exists
+    assert {gcp_run.upload_name(), "platform-kserve-runtime-configs"} <= gcp_run.waits_on("model-isvc")
 
 
 # --- Security, one property per test -----------------------------------------------------------------

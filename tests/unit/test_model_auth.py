@@ -83,6 +83,12 @@ HOST = "mnist.models.127.0.0.1.sslip.io"
         pytest.param(HOST, "/v1/models/mnist:predict", {}, True, id="no-key-without-a-port"),
         pytest.param(HOST, "/v2/models/mnist/infer", {"x-api-key": KEY}, False, id="the-key-without-a-port"),
         pytest.param("grafana.example.com", "/", {}, False, id="another-host-is-not-touched"),
+        # Knative publishes the predictor's own route, and a canary's tagged revisions, at the
+        # same gateway: without these hosts in the policy they answered without the key.
+        pytest.param("mnist-predictor.models.127.0.0.1.sslip.io:8080", "/v2/models/mnist/infer", {}, True, id="predictor-host"),
+        pytest.param("prev-mnist-predictor.models.127.0.0.1.sslip.io", "/v2/models/mnist/infer", {}, True, id="prev-revision"),
+        pytest.param("latest-mnist-predictor.models.127.0.0.1.sslip.io:8080", "/", {}, True, id="latest-revision"),
+        pytest.param("latest-mnist-predictor.models.127.0.0.1.sslip.io:8080", "/", {"x-api-key": KEY}, False, id="revision-with-key"),
     ],
 )
 def test_the_gateway_takes_only_requests_with_the_key(kind_run: ProgramRun, host, path, headers, refused) -> None:

@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from components import outputs
 from components.config import ConfigError
-from components.model.own import artifact_files, content_key
+from components.model.layout import artifact_files, content_key
 from tests import harness
 from tests.engine import EngineError, project_settings
 from tests.harness import ProgramRun, run_program
@@ -59,8 +59,11 @@ def kind_run(artifacts: dict[str, Path]) -> ProgramRun:
 def test_each_model_is_uploaded_content_addressed_and_served_by_its_formats_runtime(kind_run: ProgramRun, artifacts):
     churn_key = content_key(artifact_files(artifacts["churn"]))[:16]
     fraud_key = content_key(artifact_files(artifacts["fraud"]))[:16]
-    assert kind_run["model-churn-upload"].inputs["objectName"] == f"churn/{churn_key}/model.joblib"
-    assert kind_run["model-fraud-upload"].inputs["objectName"] == f"fraud/{fraud_key}/fraud.json"
+    # Named after their content: a canary's upload and the current version's are two resources.
+    assert kind_run[f"model-churn-upload-{churn_key}"].inputs["objectName"] == f"churn/{churn_key}/model.joblib"
+    assert kind_run[f"model-fraud-upload-{fraud_key}"].inputs["objectName"] == f"fraud/{fraud_key}/fraud.json"
+    # ...and the name they had before, aliased, so that an existing stack keeps its objects.
+    assert kind_run[f"model-churn-upload-{churn_key}"].options.aliases[0].name == "model-churn-upload"
     churn = kind_run["model-churn-isvc"].inputs["spec"]["predictor"]
     assert churn["model"]["modelFormat"] == {"name": "sklearn", "version": "1"}
     assert churn["model"]["runtime"] == "kserve-sklearnserver"
@@ -82,12 +85,12 @@ def test_each_model_has_its_own_identity_that_only_reads_the_store(kind_run: Pro
         assert account["secrets"] == [{"name": f"{name}-storage"}]
         secret = kind_run[f"model-{name}-storage-credentials"].inputs
         assert harness.secret_value(secret["stringData"])["AWS_ACCESS_KEY_ID"] == "servebox-kind-models-reader"
-        assert {f"model-{name}-upload", f"model-{name}-storage-credentials"} <= set(kind_run[f"model-{name}-isvc"].depends_on)
+        assert {kind_run.upload_name(f"model-{name}"), f"model-{name}-storage-credentials"} <= set(kind_run[f"model-{name}-isvc"].depends_on)
 
 
 def test_the_list_replaces_the_sample_by_default(kind_run: ProgramRun):
     assert [n for n, r in kind_run.resources.items() if r.type == ISVC] == ["model-churn-isvc", "model-fraud-isvc"]
-    assert "model-upload" not in kind_run.resources and "model-smoke-test" not in kind_run.resources
+    assert "model-upload" not in kind_run.by_role() and "model-smoke-test" not in kind_run.resources
     assert kind_run["model-namespace"].inputs["metadata"]["name"] == "models"
     assert kind_run.outputs[outputs.MODEL_NAME] == "churn"
 
@@ -136,7 +139,7 @@ def test_a_model_already_in_a_bucket_is_not_uploaded():
 def test_own_models_on_each_vm_target_go_to_its_bucket(artifacts, config, stack, upload_type, uri_prefix):
     run = run_program({**config, "models": two_models(artifacts)}, stack=stack)
     for name in ("churn", "fraud"):
-        assert run[f"model-{name}-upload"].type == upload_type
+        assert run.upload(f"model-{name}").type == upload_type
         account = run[f"model-{name}-service-account"].inputs
         assert "secrets" not in account  # keyless: the node's identity reads the bucket
         assert run[f"model-{name}-isvc"].inputs["spec"]["predictor"]["model"]["storageUri"].startswith(uri_prefix)
@@ -189,7 +192,7 @@ def test_an_entry_that_is_not_an_object_is_refused_by_the_cli():
 def test_an_unknown_field_is_refused_with_a_suggestion(artifacts):
     assert problems({"models": [{"name": "churn", "path": str(artifacts["churn"]), "maxReplica": 2}]}) == [
         "models[0].maxReplica: got 2 for a field models do not have (did you mean maxReplicas?); allowed: name, path, "
-        "uri, format, protocol, minReplicas, maxReplicas, cpuRequest, memoryRequest, cpuLimit, memoryLimit. "
+        "uri, format, protocol, minReplicas, maxReplicas, cpuRequest, memoryRequest, cpuLimit, memoryLimit, canaryPath, canaryUri, canaryPercent. "
         "Fix: pulumi config rm --path 'models[0].maxReplica'"
     ]
 

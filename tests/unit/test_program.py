@@ -84,11 +84,11 @@ def standard() -> ProgramRun:
 
 
 def test_knative_mode_registers_exactly_these_resources(knative):
-    assert {name: r.type for name, r in knative.resources.items()} == KNATIVE_RESOURCES
+    assert {name: r.type for name, r in knative.by_role().items()} == KNATIVE_RESOURCES
 
 
 def test_standard_mode_registers_no_knative(standard):
-    assert {name: r.type for name, r in standard.resources.items()} == STANDARD_RESOURCES
+    assert {name: r.type for name, r in standard.by_role().items()} == STANDARD_RESOURCES
 
 
 def test_every_child_is_parented_to_its_component(knative):

@@ -76,7 +76,7 @@ def test_seldon_replaces_knative_and_kserve_entirely(run: ProgramRun) -> None:
     assert platform == SELDON_PLATFORM
     assert not [n for n in run.resources if "kserve" in n or "knative" in n]
     assert not [r for r in run.resources.values() if "serving.kserve.io" in r.type or "knative.dev" in r.type]
-    model = {n for n in run.resources if n.startswith("model-")}
+    model = {n for n in run.by_role() if n.startswith("model-")}
     assert model - {"model-storage-credentials"} == {
         "model-namespace",
         "model-deny-all",
@@ -93,7 +93,7 @@ def test_install_order(run: ProgramRun) -> None:
     assert set(run["platform-seldon-operator"].depends_on) == {"platform-cert-manager-release", "platform-istio-base"}
     assert run["platform-seldon-gateway"].depends_on == ["platform-istio-istiod"]
     assert set(run["platform-seldon-webhook-ready"].depends_on) == {"platform-seldon-operator", "platform-seldon-gateway"}
-    assert {"platform-seldon-webhook-ready", "model-upload"} <= set(run["model-sdep"].depends_on)
+    assert {"platform-seldon-webhook-ready", run.upload_name()} <= set(run["model-sdep"].depends_on)
     assert {"model-sdep", "platform-istio-gateway"} <= run.waits_on("model-smoke-test")
 
 
