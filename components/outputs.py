@@ -22,8 +22,10 @@ BUCKET = "bucket"
 SERVICE_ACCOUNT = "service_account"
 MODELS = "models"
 """Every served model by name: endpoint, infer_url, predict_url, protocol, host_header, curl,
-model_uri, format (what `servebox serve` and `serve()` build their handles from)."""
-MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header", "curl", "model_uri", "format")
+model_uri, format (what `servebox serve` and `serve()` build their handles from), and canary: null,
+or the new version on trial (percent, model_uri, and in Knative mode the Host headers each version
+answers at alone: host_header the canary's, current_host_header the current version's)."""
+MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header", "curl", "model_uri", "format", "canary")
 
 API_KEY = "api_key"
 """The key every request to the models must carry in x-api-key (modelAuth); secret; null without it."""

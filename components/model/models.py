@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import shlex
 from dataclasses import dataclass
 
 import pulumi
@@ -22,7 +23,7 @@ import pulumi_random as random
 
 from components import kube, network_policy
 from components.config import DeploymentMode, ModelSettings, Serving, SmokeTestSettings
-from components.local import PROJECT_DIR
+from components.local import PROJECT_DIR, project_python
 from components.model import auth, mnist
 from components.model.artifact import Artifact
 from components.model.served import Endpoint, ModelSpec, Served, ServingArgs, curl_command, serve
@@ -131,10 +132,13 @@ class Models(pulumi.ComponentResource):
         policy = self._api_key_policy(name, args, child) if args.api_key else None
         if sample is not None and args.smoke_test.digits:
             self._smoke_test(name, sample, args, policy, child)
+        for model in self.served.values():
+            if model.canary_uri is not None and model.revisions_answer_alone:
+                self._canary_check(f"{name}-{model.name}", model, args, policy, child)
         on_seldon = args.serving is Serving.SELDON
         self.outputs = pulumi.Output.all(
             **{
-                model_name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[model_name]).apply(
+                model_name: pulumi.Output.all(model.endpoint, model.model_uri, self.curls[model_name], model.canary_uri).apply(
                     functools.partial(_outputs_of, model, on_seldon)
                 )
                 for model_name, model in self.served.items()
@@ -169,6 +173,21 @@ class Models(pulumi.ComponentResource):
             opts=kube.after(child, args.serving_ready),
         )
 
+    def _canary_check(
+        self, prefix: str, model: Served, args: ModelsArgs, policy: pulumi.Resource | None, child: pulumi.ResourceOptions
+    ) -> None:
+        """Both versions of a canary answer, each on its own (KServe's tagged revisions)."""
+        assert model.canary_uri is not None
+        command.local.Command(
+            f"{prefix}-canary-check",
+            create=model.endpoint.apply(lambda e: canary_check_command(e, model.name, model.protocol, args.timeout_seconds)),
+            dir=str(PROJECT_DIR),
+            environment={auth.ENV: self.api_key} if self.api_key is not None else None,
+            # Again whenever either version or the split changes.
+            triggers=[model.model_uri, model.canary_uri, str(model.canary_percent)],
+            opts=kube.after(child, model.resource, args.ingress_gateway, policy),
+        )
+
     def _smoke_test(
         self, name: str, sample: Served, args: ModelsArgs, policy: pulumi.Resource | None, child: pulumi.ResourceOptions
     ) -> None:
@@ -194,17 +213,37 @@ class Models(pulumi.ComponentResource):
         )
 
 
+def canary_check_command(endpoint: Endpoint, model_name: str, protocol: str, timeout_seconds: int) -> str:
+    """The end-of-up proof of a canary: both versions ready, each at its tagged revision's host
+    (servebox/canary_check.py), through the ingress by address."""
+    hosts = [arg for tag in ("prev", "latest") for arg in ("--host", endpoint.revision_hosts[tag])]
+    return shlex.join([
+        project_python(), "scripts/canary_check.py", "--url", endpoint.ingress_url, "--model", model_name,
+        "--protocol", protocol, *hosts, "--timeout", str(timeout_seconds),
+    ])
+
+
 def _own_curl(model_name: str, protocol: str, api_key: bool, endpoint: Endpoint) -> str:
     """The ready request of one of the user's models (its body read from request.json)."""
     return curl_command(endpoint, model_name, protocol, None, api_key=api_key)
 
 
 def _outputs_of(model: Served, on_seldon: bool, values: list) -> dict:
-    """The `models` output entry of one model, from its (endpoint, model URI, curl)."""
-    return _model_outputs(model, values[0], values[1], values[2], on_seldon)
+    """The `models` output entry of one model, from its (endpoint, model URI, curl, canary URI)."""
+    return _model_outputs(model, values[0], values[1], values[2], on_seldon, values[3])
 
 
-def _model_outputs(model: Served, where, model_uri: str, curl: str, on_seldon: bool) -> dict:
+def _model_outputs(model: Served, where, model_uri: str, curl: str, on_seldon: bool, canary_uri: str | None) -> dict:
+    canary = None
+    if canary_uri is not None:
+        # Where each version answers alone (KServe's tagged revisions); Seldon splits one route only.
+        alone = model.revisions_answer_alone
+        canary = {
+            "percent": model.canary_percent,
+            "model_uri": canary_uri,
+            "host_header": where.revision_hosts["latest"] if alone else None,
+            "current_host_header": where.revision_hosts["prev"] if alone else None,
+        }
     fields = {
         "endpoint": where.base_url,
         "infer_url": where.infer_url(model.name),
@@ -215,6 +254,7 @@ def _model_outputs(model: Served, where, model_uri: str, curl: str, on_seldon: b
         "curl": curl,
         "model_uri": model_uri,
         "format": model.format,
+        "canary": canary,
     }
     assert tuple(fields) == MODEL_FIELDS
     return fields

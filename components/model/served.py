@@ -231,6 +231,12 @@ class Served:
     """The model format (its modelFormat's name)."""
     definition: dict
     """The serving resource as authored, without its store URI (what a re-check keys on)."""
+    canary_uri: pulumi.Output[str] | None = None
+    """The canary's directory (ModelSpec.canary), or None."""
+    canary_percent: int | None = None
+    """The canary's share of requests (ModelSpec.canary_percent), or None."""
+    revisions_answer_alone: bool = False
+    """Each version answers at a host of its own (KServe in Knative mode: tagged revisions)."""
 
 
 def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Resource) -> Served:
@@ -321,6 +327,9 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
         protocol=protocol,
         format=spec.model_format["name"],
         definition=definition,
+        canary_uri=canary_uri,
+        canary_percent=spec.canary_percent if spec.canary is not None else None,
+        revisions_answer_alone=not on_seldon and shared.deployment_mode is DeploymentMode.KNATIVE,
     )
 
 

@@ -182,3 +182,57 @@ def test_with_and_without_model_keep_the_other_entries() -> None:
     assert serving.with_model(models, {"name": "a", "path": "/a2"}) == [{"name": "a", "maxReplicas": "3", "path": "/a2"}, models[1]]
     assert serving.with_model(models, {"name": "c", "path": "/c"})[-1] == {"name": "c", "path": "/c"}
     assert serving.without_model(models, "a") == [models[1]]
+
+
+def test_a_canary_goes_beside_the_model_then_promote_and_rollback_edit_its_entry(
+    fake: Fake, repo: Path, tmp_path: Path, trained
+) -> None:
+    model, X = trained
+    current, new, newer = tmp_path / "v1.joblib", tmp_path / "v2.joblib", tmp_path / "v3.joblib"
+    joblib.dump(model, current)
+    joblib.dump(make_pipeline(StandardScaler(), LogisticRegression(C=0.1)).fit(X, X[:, 1] > 0), new)
+    joblib.dump(make_pipeline(StandardScaler(), LogisticRegression(C=0.5)).fit(X, X[:, 3] > 0), newer)
+    fake.script(outputs=_model_outputs("churn", "http://127.0.0.1:8080"))
+    assert _servebox(fake, repo, "serve", str(current), "--name", "churn", "--stack", "dev").returncode == 0
+
+    done = _servebox(fake, repo, "serve", str(new), "--name", "churn", "--canary", "10", "--stack", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "servebox serve: churn's canary answers 10% of its requests on stack dev" in done.stderr
+    assert _config(fake, "dev")["models"] == [
+        {"name": "churn", "path": str(current.resolve()), "canaryPath": str(new.resolve()), "canaryPercent": 10}
+    ]
+    done = _servebox(fake, repo, "promote", "churn", "--stack", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "servebox promote: churn is its canary now, answering every request on stack dev" in done.stderr
+    assert _config(fake, "dev")["models"] == [{"name": "churn", "path": str(new.resolve())}]
+
+    assert _servebox(fake, repo, "serve", str(newer), "--name", "churn", "--canary", "25", "--stack", "dev").returncode == 0
+    done = _servebox(fake, repo, "rollback", "churn", "--stack", "dev")
+    assert done.returncode == 0, done.stderr
+    # The canary gone, every request held on the version rolled out last until the next serve.
+    assert _config(fake, "dev")["models"] == [{"name": "churn", "path": str(new.resolve()), "canaryPercent": 0}]
+    ups = fake.verbs("dev").count("up")
+    for verb in ("promote", "rollback"):
+        done = _servebox(fake, repo, verb, "churn", "--stack", "dev")
+        assert done.returncode == 2
+        assert "it has no canary" in done.stderr.strip().splitlines()[-1]
+    done = _servebox(fake, repo, "serve", str(newer), "--name", "ranker", "--canary", "10", "--stack", "dev")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "servebox serve: error: cannot add a canary to 'ranker': the stack serves no model of that name (it serves: "
+        "churn); serve it first: servebox serve <path> --name ranker"
+    )
+    assert fake.verbs("dev").count("up") == ups  # refused before anything ran
+    # A plain serve of a new version clears the hold: the new version takes every request.
+    assert _servebox(fake, repo, "serve", str(newer), "--name", "churn", "--stack", "dev").returncode == 0
+    assert _config(fake, "dev")["models"] == [{"name": "churn", "path": str(newer.resolve())}]
+
+
+def test_a_canary_needs_a_name_and_a_share_below_100(fake: Fake, repo: Path, tmp_path: Path, trained) -> None:
+    artifact = tmp_path / "v2.joblib"
+    joblib.dump(trained[0], artifact)
+    done = _servebox(fake, repo, "serve", str(artifact), "--canary", "10", "--stack", "dev")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "servebox serve: error: serve --canary: --name is required (the model the new version goes beside)"
+    with pytest.raises(serving.ServeboxError, match=r"--canary: got 100; allowed: a share from 1 to 99"):
+        serving.with_canary([{"name": "churn", "path": "/m"}], "churn", artifact, 100)

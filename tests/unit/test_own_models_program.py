@@ -109,6 +109,7 @@ def test_the_models_output_has_every_models_urls(kind_run: ProgramRun):
         "http://127.0.0.1:8080/v1/models/fraud:predict -d @request.json",
         "model_uri": fraud["model_uri"],
         "format": "xgboost",
+        "canary": None,
     }
     assert fraud["model_uri"].startswith("s3://servebox-kind-models/fraud/")
     assert kind_run.outputs[outputs.ENDPOINT] == models["churn"]["endpoint"]
