@@ -5,6 +5,8 @@
     servebox ephemeral [--stack NAME] [--set K=V ...] [--timeout S] ...       a CI job's stack
     servebox workshop up --roster attendees.csv [--parallel N] | status | down
     servebox reap [--dry-run] [--now ISO-8601]                                expired stacks
+    servebox status STACK [--metrics] | logs STACK MODEL | dashboard STACK      day two: the models
+    servebox serve PATH [--canary N] | unserve | promote | rollback NAME        your own models
 
 Exit codes (servebox/outcomes.py; the README has the table): 0 passed, 2 bad input, 10 up failed,
 11 smoke test failed, 12 timeout, 13 interrupted, 14 cleanup incomplete.
@@ -87,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", type=int, metavar="SECONDS", help="only lines this recent")
     logs.add_argument("--tail", type=int, default=100, help="lines per pod (default 100)")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing lines as they come, until Ctrl-C")
+
+    dashboard = sub.add_parser("dashboard", help="a page of the stack's models: state and why, request, traffic, latency, logs")
+    dashboard.add_argument("stack")
+    dashboard.add_argument("--out", type=Path, help="where to write the page (default build/dashboard/STACK.html)")
+    dashboard.add_argument("--serve", action="store_true", help="serve it on 127.0.0.1 instead, read anew at every load")
+    dashboard.add_argument("--port", type=int, default=8765, help="with --serve: the port (default 8765; 0 picks a free one)")
 
     outputs = sub.add_parser("outputs", help="a stack's outputs as JSON (secrets withheld)")
     outputs.add_argument("stack", nargs="?", default=DEFAULT_STACK)
@@ -255,6 +263,12 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
             return workstation.model_logs(pulumi, args.stack, args.model, args.container, args.since, args.tail, args.follow).code
         except KeyboardInterrupt:
             return Outcome.PASSED.code  # the user stopped following
+    if args.command == "dashboard":
+        from servebox import project, workstation
+
+        out = args.out or project.REPO / "build" / "dashboard" / f"{args.stack}.html"
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # no Pulumi child: ^C stops serving
+        return workstation.model_dashboard(pulumi, args.stack, out, args.serve, args.port).code
     if args.command == "outputs":
         from servebox import workstation
 

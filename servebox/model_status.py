@@ -339,6 +339,8 @@ class Latency:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    buckets: tuple[tuple[float, float], ...] = ()
+    """(upper bound in seconds, cumulative count) of the summed histogram: the page's chart."""
 
 
 def predict_latency(kubeconfig: str, namespace: str, pods: Sequence[Mapping[str, Any]], model: str) -> Latency:
@@ -354,7 +356,8 @@ def predict_latency(kubeconfig: str, namespace: str, pods: Sequence[Mapping[str,
         for bound, count in histogram_buckets(text, PREDICT_HISTOGRAM, model).items():
             buckets[bound] = buckets.get(bound, 0.0) + count
     total = int(buckets.get(float("inf"), 0.0))
-    return Latency(total, *(quantile_ms(buckets, q) for q in (0.5, 0.95, 0.99)))
+    p50, p95, p99 = (quantile_ms(buckets, q) for q in (0.5, 0.95, 0.99))
+    return Latency(total, p50, p95, p99, buckets=tuple(sorted(buckets.items())))
 
 
 def histogram_buckets(text: str, name: str, model: str) -> dict[float, float]:

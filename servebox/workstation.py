@@ -173,12 +173,40 @@ def _latencies(
 
 def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
     """(kubeconfig, the models' namespace, serving) of a stack that is up: one read of its outputs."""
+    return _cluster_and_outputs(pulumi, name)[:3]
+
+
+def _cluster_and_outputs(pulumi: Pulumi, name: str) -> tuple[str, str, str, dict[str, Any]]:
+    """_cluster_of, and the stack's outputs with secrets withheld, from the same one read."""
     stack = _select(pulumi, name)
     raw = stack.outputs()
     kubeconfig = _value(raw, KUBECONFIG)
     if not kubeconfig:
         raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
-    return kubeconfig, _config_value(stack, "modelNamespace"), str(_value(raw, "serving"))
+    return kubeconfig, _config_value(stack, "modelNamespace"), str(_value(raw, "serving")), stacks.visible_outputs(raw)
+
+
+def model_dashboard(pulumi: Pulumi, name: str, out: Path, serve: bool, port: int) -> Outcome:
+    """`servebox dashboard STACK`: the model page, written to `out` (or served on 127.0.0.1, read
+    anew at every load)."""
+    from servebox import dashboard
+
+    kubeconfig, namespace, serving, shown = _cluster_and_outputs(pulumi, name)
+
+    def page(refresh: int | None) -> str:
+        try:
+            report = dashboard.gather(kubeconfig, namespace, serving, shown)
+        except Exception as error:  # the client's connection and API errors: say which, then stop
+            raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
+        return dashboard.render(report, stack=name, refresh_seconds=refresh)
+
+    if serve:
+        dashboard.serve_page(lambda: page(dashboard.REFRESH_SECONDS), port, lambda url: print(f"servebox dashboard: {url} (Ctrl-C stops)", flush=True))
+        return Outcome.PASSED
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page(None), encoding="utf-8")
+    print(f"servebox dashboard: {out}", flush=True)
+    return Outcome.PASSED
 
 
 def model_status(pulumi: Pulumi, name: str, as_json: bool, metrics: bool = False) -> Outcome:

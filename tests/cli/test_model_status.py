@@ -25,6 +25,8 @@ READY_POD = {
 }
 api_proxy: list = []
 """What the stand-in's pod proxy answers with: a function giving a model server's /metrics text."""
+churn_isvc: list = []
+"""What the stand-in answers as churn's InferenceService instead of a plain ready one (the last)."""
 BROKEN_POD = _pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message":
     "RuntimeError: Failed to fetch model. No model found in s3://servebox-kind-models/mnist/abc."}})])
 
@@ -69,6 +71,9 @@ def api() -> Iterator[tuple[str, list[str]]]:
         if path.endswith("/log") and path.startswith("/api/v1/namespaces/models/"):  # which container, how many lines
             pod = path.split("/")[-2]
             return 200, f"{query}\nline one of {pod}\nline two of {pod}".encode()
+        if path.endswith("/inferenceservices") and churn_isvc:
+            models = answers[path]
+            return 200, json.dumps({**models, "items": [churn_isvc[-1], *models["items"][1:]]}).encode()
         if path.endswith("/deployments") and path not in answers:  # a namespace the cluster lacks: an empty list
             return 200, json.dumps(_deployments()).encode()
         if "labelSelector=" in query:

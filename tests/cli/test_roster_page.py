@@ -56,6 +56,20 @@ def _chromium() -> str:
     return found
 
 
+def chrome_run(browser: str, tmp_path: Path, page: Path, screenshot: Path, *, window: str) -> str:
+    """The DOM headless Chromium builds of `page`, and its screenshot kept at `screenshot`."""
+    screenshot.parent.mkdir(exist_ok=True)
+    screenshot.unlink(missing_ok=True)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", f"--window-size={window}", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.stat().st_size > 10_000 and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return dom.stdout
+
+
 def test_the_roster_page_shows_every_attendee_and_their_request_in_a_browser(fake: Fake, tmp_path: Path) -> None:
     browser = _chromium()
     outputs = serving_outputs("http://127.0.0.1:9/v2/models/mnist/infer")
@@ -70,19 +84,9 @@ def test_the_roster_page_shows_every_attendee_and_their_request_in_a_browser(fak
     assert done.returncode == 10, done.stderr
     page = tmp_path / "out" / "roster.html"
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "roster.png"
-    screenshot.unlink(missing_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=False)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", "--window-size=1400,700", page.as_uri()],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert shot.returncode == 0, shot.stderr[-2000:]
-    assert screenshot.stat().st_size > 10_000 and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
+    dom = chrome_run(browser, tmp_path, page, ARTIFACTS / "roster.png", window="1400,700")
     parser = _Rows()
-    parser.feed(dom.stdout)
+    parser.feed(dom)
     assert list(parser.rows) == list(attendees)
     for attendee, name in attendees.items():
         cells = parser.rows[attendee]
