@@ -22,11 +22,10 @@ import os
 import sys
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from components.model import auth
-from servebox.inference import _opener_for
+from servebox.inference import gateway_request, opener_for
 from servebox.outcomes import Outcome
 
 
@@ -38,12 +37,8 @@ def ready_url(url_base: str, model: str, protocol: str) -> str:
 
 def answers(url: str, host: str, protocol: str, api_key: str | None, timeout: float = 10.0) -> str | None:
     """None when the model behind `host` is ready; else what was wrong, in a few words."""
-    request = urllib.request.Request(url, method="GET")
-    request.add_header("Host", host)
-    if api_key:
-        request.add_header(auth.HEADER, api_key)
     try:
-        with _opener_for(url).open(request, timeout=timeout) as response:
+        with opener_for(url).open(gateway_request(url, host, api_key), timeout=timeout) as response:
             body = response.read().decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
         return f"HTTP {error.code}"

@@ -15,7 +15,7 @@ import html
 import http.server
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from servebox import model_status
@@ -45,7 +45,6 @@ class Report:
     platform: tuple[PartHealth, ...]
     namespace: str
     serving: str
-    notes: tuple[str, ...] = field(default=())
 
 
 def gather(kubeconfig: str, namespace: str, serving: str, outputs: Mapping[str, Any]) -> Report:

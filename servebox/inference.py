@@ -138,15 +138,23 @@ def _reshape(data: list[Any], shape: list[int]) -> list:
     return [_reshape(data[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _post(url: str, payload: dict[str, Any], host_header: str | None, timeout: float, api_key: str | None = None) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
-    request.add_header("Content-Type", "application/json")
+def gateway_request(url: str, host_header: str | None, api_key: str | None, body: bytes | None = None) -> urllib.request.Request:
+    """A request to a model through the gateway, with its Host header and key: a POST of the JSON
+    `body` when there is one, else a GET."""
+    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
     if host_header:
         request.add_header("Host", host_header)
     if api_key:
         request.add_header(auth.HEADER, api_key)
+    return request
+
+
+def _post(url: str, payload: dict[str, Any], host_header: str | None, timeout: float, api_key: str | None = None) -> Any:
+    request = gateway_request(url, host_header, api_key, json.dumps(payload).encode())
     try:
-        with _opener_for(url).open(request, timeout=timeout) as response:
+        with opener_for(url).open(request, timeout=timeout) as response:
             text = response.read().decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", errors="replace")
@@ -181,7 +189,7 @@ def _server_error(body: str) -> str:
     return _excerpt(body)
 
 
-def _opener_for(url: str) -> urllib.request.OpenerDirector:
+def opener_for(url: str) -> urllib.request.OpenerDirector:
     # A proxy from the environment can never reach a loopback address (kind, local servers).
     host = urllib.parse.urlsplit(url).hostname or ""
     try:

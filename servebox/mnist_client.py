@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import http.client
-import ipaddress
 import json
 import os
 import subprocess
@@ -29,6 +28,7 @@ from components.model import auth
 from components.model.digits import Sample as Sample  # re-exported: the client's public names
 from components.model.digits import load_samples as load_samples
 from components.model.digits import v2_request as v2_request
+from servebox.inference import gateway_request, opener_for
 
 PROTOCOLS = ("v2", "v1")
 DEFAULT_MODEL_NAME = "mnist"
@@ -137,14 +137,7 @@ def send_json(
     `raw_body` sends bytes as they are, for testing how the server treats malformed requests.
     """
     body = raw_body if raw_body is not None else (None if payload is None else json.dumps(payload).encode())
-    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    if host_header:
-        request.add_header("Host", host_header)
-    if api_key:
-        request.add_header(auth.HEADER, api_key)
-    status, text = _call(request, url, timeout)
+    status, text = _call(gateway_request(url, host_header, api_key, body), url, timeout)
     if not text.strip():
         return None
     try:
@@ -327,7 +320,7 @@ def endpoint_from_outputs(
 
 def _call(request: urllib.request.Request, url: str, timeout: float) -> tuple[int, str]:
     try:
-        with _opener_for(url).open(request, timeout=timeout) as response:
+        with opener_for(url).open(request, timeout=timeout) as response:
             return response.status, response.read().decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
         body = error.read().decode("utf-8", errors="replace")
@@ -403,21 +396,6 @@ def _shape_error(url: str, detail: str) -> EndpointError:
         url=url,
         check="that the URL serves the MNIST model (one label per digit) and --protocol matches the runtime",
     )
-
-
-def _opener_for(url: str) -> urllib.request.OpenerDirector:
-    # A proxy from the environment can never reach a loopback address (kind, local servers).
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host == "localhost" or _is_loopback(host):
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _excerpt(text: str) -> str:

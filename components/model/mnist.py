@@ -14,7 +14,7 @@ from components.config import DeploymentMode, ModelSettings, SmokeTestSettings
 from components.local import project_python
 from components.model import runtime, served
 from components.model.artifact import Artifact
-from components.model.served import Endpoint, ModelSpec, curl_command, endpoint, inference_path
+from components.model.served import Endpoint, ModelSpec, Version, curl_command, endpoint, inference_path
 
 __all__ = ["Endpoint", "curl_command", "endpoint", "inference_path", "inference_service", "sample_spec", "smoke_test_command"]
 
@@ -28,15 +28,14 @@ def sample_spec(settings: ModelSettings, artifact: Artifact) -> ModelSpec:
         model_format=runtime.MODEL_FORMAT,
         runtime=runtime.RUNTIME_NAME,
         protocol=runtime.PROTOCOL,
-        files=((artifact.model_path, f"{directory}/model.joblib"),),
-        directory_key=directory,
+        version=Version(files=((artifact.model_path, f"{directory}/model.joblib"),), directory_key=directory),
         component="mnist",
     )
 
 
 def inference_service(settings: ModelSettings, mode: DeploymentMode, storage_uri: str, service_account: str) -> dict:
     """The sample's InferenceService: KServe's sklearn server named, V2, the store's directory."""
-    spec = ModelSpec(settings, runtime.MODEL_FORMAT, runtime.RUNTIME_NAME, runtime.PROTOCOL, component="mnist")
+    spec = ModelSpec(settings, runtime.MODEL_FORMAT, runtime.RUNTIME_NAME, runtime.PROTOCOL, Version(), component="mnist")
     return served.inference_service(spec, mode, storage_uri, service_account)
 
 

@@ -28,7 +28,7 @@ def own_spec(model: OwnModel) -> ModelSpec:
     elif model.hold_rolled_out:
         common.update(canary_percent=0)
     current = _version(model.settings.name, model.artifact, model.uri)
-    return ModelSpec(**common, files=current.files, directory_key=current.directory_key, uri=current.uri)
+    return ModelSpec(**common, version=current)
 
 
 def _version(name: str, artifact: Path | None, uri: str | None) -> Version:

@@ -30,6 +30,18 @@ from components.storage.base import ModelStore
 
 
 @dataclass(frozen=True)
+class Version:
+    """A model's artifact: files to upload, or a bucket URI it is already at."""
+
+    files: tuple[tuple[Path, str], ...] = ()
+    """(local file, store key) to upload; empty when the model is already at `uri`."""
+    directory_key: str = ""
+    """The store key of the uploaded files' directory (storageUri points at directories)."""
+    uri: str | None = None
+    """A bucket URI the model already lives at, instead of uploading files."""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One model to serve."""
 
@@ -42,12 +54,8 @@ class ModelSpec:
     kserve-mlserver for sklearn, xgboost and lightgbm with protocol v2)."""
     protocol: str
     """The InferenceService's protocolVersion (v1 or v2): what clients speak unless told otherwise."""
-    files: tuple[tuple[Path, str], ...] = ()
-    """(local file, store key) to upload; empty when the model is already at `uri`."""
-    directory_key: str = ""
-    """The store key of the uploaded files' directory (storageUri points at directories)."""
-    uri: str | None = None
-    """A bucket URI the model already lives at, instead of uploading files."""
+    version: Version
+    """What it serves: files to upload, or a bucket URI it already lives at."""
     component: str = "model"
     """The app.kubernetes.io/name its objects carry."""
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -57,15 +65,6 @@ class ModelSpec:
     canary_percent: int | None = None
     """KServe's canaryTrafficPercent: the latest revision's share (0: every request stays on the
     revision rolled out last); None: the latest revision takes every request once ready."""
-
-
-@dataclass(frozen=True)
-class Version:
-    """A model's artifact: files to upload (under `directory_key`) or a bucket URI it is already at."""
-
-    files: tuple[tuple[Path, str], ...] = ()
-    directory_key: str = ""
-    uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,8 +243,7 @@ def serve(prefix: str, spec: ModelSpec, shared: ServingArgs, parent: pulumi.Reso
     child = pulumi.ResourceOptions(parent=parent)
     model = spec.settings
     store = shared.store
-    current = Version(spec.files, spec.directory_key, spec.uri)
-    uri, uploads = _stored(prefix, current, store, parent, legacy_names=True)
+    uri, uploads = _stored(prefix, spec.version, store, parent, legacy_names=True)
     canary_uri: pulumi.Output[str] | None = None
     if spec.canary is not None:
         canary_uri, canary_uploads = _stored(prefix, spec.canary, store, parent, legacy_names=False)
