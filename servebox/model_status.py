@@ -360,6 +360,21 @@ def predict_latency(kubeconfig: str, namespace: str, pods: Sequence[Mapping[str,
     return Latency(total, p50, p95, p99, buckets=tuple(sorted(buckets.items())))
 
 
+REVISION_LABEL = "serving.knative.dev/revision"
+
+
+def pods_by_revision(model: ModelState, pods: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """The model's pods under one label (its name), or, while its traffic is split between
+    revisions, under `<model>@<revision>` each (Knative's revision label on every pod)."""
+    if len(model.traffic) < 2:
+        return {model.name: list(pods)}
+    split: dict[str, list[Mapping[str, Any]]] = {f"{model.name}@{t.revision}": [] for t in model.traffic}
+    for pod in pods:
+        revision = ((pod.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL)
+        split.setdefault(f"{model.name}@{revision}", []).append(pod)
+    return split
+
+
 def histogram_buckets(text: str, name: str, model: str) -> dict[float, float]:
     """Cumulative bucket counts (upper bound -> count) of histogram `name` for `model`."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -395,11 +410,12 @@ def quantile_ms(buckets: Mapping[float, float], q: float) -> float | None:
 
 def render_latency(latencies: Mapping[str, Latency | str]) -> str:
     """The metrics lines under the models' table: per model its figures, or why there are none."""
-    lines = ["", f"{'latency':<16} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}"]
+    width = max([16, *(len(name) + 1 for name in latencies)])
+    lines = ["", f"{'latency':<{width}} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}"]
     for name, latency in latencies.items():
         if isinstance(latency, str):
-            lines.append(f"{name:<16} {latency}")
+            lines.append(f"{name:<{width}} {latency}")
             continue
         cells = [f"{value:>9}" if value is not None else f"{'-':>9}" for value in (latency.p50_ms, latency.p95_ms, latency.p99_ms)]
-        lines.append(f"{name:<16} {latency.requests:>8} {' '.join(cells)}")
+        lines.append(f"{name:<{width}} {latency.requests:>8} {' '.join(cells)}")
     return "\n".join(lines)

@@ -165,10 +165,15 @@ def _latencies(
 
     if serving == "seldon":
         return {m.name: "not available: servebox reads KServe's model server metrics only" for m in models}
-    return {
-        m.name: model_status.predict_latency(kubeconfig, namespace, pods[m.name], m.name) if m.ready else "not ready"
-        for m in models
-    }
+    found: dict[str, Any] = {}
+    for m in models:
+        if not m.ready:
+            found[m.name] = "not ready"
+            continue
+        # A canary's versions apart: each revision's pods (Knative labels them with it).
+        for label, own in model_status.pods_by_revision(m, pods[m.name]).items():
+            found[label] = model_status.predict_latency(kubeconfig, namespace, own, m.name)
+    return found
 
 
 def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:

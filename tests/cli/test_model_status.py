@@ -27,6 +27,8 @@ api_proxy: list = []
 """What the stand-in's pod proxy answers with: a function giving a model server's /metrics text."""
 churn_isvc: list = []
 """What the stand-in answers as churn's InferenceService instead of a plain ready one (the last)."""
+churn_pods: list = []
+"""What the stand-in answers as churn's pods instead of READY_POD (the last list)."""
 BROKEN_POD = _pod(init=[_initializer({"terminated": {"reason": "Error", "exitCode": 1, "message":
     "RuntimeError: Failed to fetch model. No model found in s3://servebox-kind-models/mnist/abc."}})])
 
@@ -71,6 +73,9 @@ def api() -> Iterator[tuple[str, list[str]]]:
         if path.endswith("/log") and path.startswith("/api/v1/namespaces/models/"):  # which container, how many lines
             pod = path.split("/")[-2]
             return 200, f"{query}\nline one of {pod}\nline two of {pod}".encode()
+        if path.endswith("/pods") and churn_pods:
+            pods = answers[path]
+            return 200, json.dumps({**pods, "items": [*churn_pods[-1], *pods["items"][1:]]}).encode()
         if path.endswith("/inferenceservices") and churn_isvc:
             models = answers[path]
             return 200, json.dumps({**models, "items": [churn_isvc[-1], *models["items"][1:]]}).encode()
@@ -343,3 +348,32 @@ def test_a_stream_that_fails_is_raised_in_the_caller(api) -> None:
     kubeconfig, _ = api
     with pytest.raises(Exception, match="404"):
         model_status.follow(kubeconfig, "other", [{"metadata": {"name": "x"}}], "c", print, since_seconds=None, tail=1)
+
+
+def test_a_canarys_versions_have_their_latency_apart(api, fake) -> None:
+    """Knative labels each pod with its revision: --metrics reads each version's pods on their own."""
+    def pod(revision: str) -> dict:
+        labels = {**READY_POD["metadata"]["labels"], "serving.knative.dev/revision": revision}
+        return {**READY_POD, "metadata": {"name": f"{revision}-deployment-x", "labels": labels}}
+
+    served = {"churn-predictor-00001-deployment-x": 40.0, "churn-predictor-00002-deployment-x": 4.0}
+    # Asked in the traffic's order: the latest revision (10 %) first, then the one rolled out last.
+    proxied = iter(["churn-predictor-00002-deployment-x", "churn-predictor-00001-deployment-x"])
+
+    def metrics() -> str:  # each pod's own count
+        count = served[next(proxied)]
+        return ("# TYPE request_predict_seconds histogram\n"
+                f'request_predict_seconds_bucket{{le="0.01",model_name="churn"}} {count}\n'
+                f'request_predict_seconds_bucket{{le="+Inf",model_name="churn"}} {count}\n')
+
+    api_proxy.append(metrics)
+    churn_isvc.append(CANARY_ISVC)
+    churn_pods.append([pod("churn-predictor-00001"), pod("churn-predictor-00002")])
+    _stack_on_the_stand_in(fake, api[0])
+    try:
+        done = fake.servebox("status", "kind", "--metrics")
+    finally:
+        churn_isvc.clear()
+        churn_pods.clear()
+    rows = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[-3:]}
+    assert rows == {"churn@churn-predictor-00002": "4", "churn@churn-predictor-00001": "40", "mnist": "not"}
