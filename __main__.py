@@ -13,6 +13,8 @@ from components.model import Models, ModelsArgs, ensure_sample_artifact
 from components.model.own import own_spec
 from components.platform import Platform, PlatformArgs, PlatformParts
 from components.storage import create_store
+from components.storage.minio import MinioStore
+from components.workshop import Attendee, AttendeeArgs, attendee_outputs
 
 settings = load_settings()
 artifact = ensure_sample_artifact() if settings.serve_sample else None
@@ -41,30 +43,36 @@ platform = Platform(
     opts=on_cluster,
 )
 store = create_store(settings, cluster, cloud)
-models = Models(
-    "model",
-    ModelsArgs(
-        namespace=settings.model.namespace,
-        sample=settings.model if settings.serve_sample else None,
-        artifact=artifact,
-        own=tuple(own_spec(model) for model in settings.own_models),
-        serving=settings.serving,
-        deployment_mode=settings.deployment_mode,
-        store=store,
-        ingress_address=platform.ingress_address,
-        ingress_port=cluster.ingress_port,
-        ingress_domain=platform.ingress_domain,
-        serving_ready=platform.serving_ready,
-        ingress_gateway=platform.ingress_gateway,
-        smoke_test=settings.smoke_test,
-        timeout_seconds=settings.install_timeout_seconds,
-        access=platform.model_access,
-        api_key=settings.model_api_key,
-        kubeconfig=cluster.kubeconfig,
-        network_policies=settings.network_policies,
-    ),
-    opts=on_cluster,
+models_args = ModelsArgs(
+    namespace=settings.model.namespace,
+    sample=settings.model if settings.serve_sample else None,
+    artifact=artifact,
+    own=tuple(own_spec(model) for model in settings.own_models),
+    serving=settings.serving,
+    deployment_mode=settings.deployment_mode,
+    store=store,
+    ingress_address=platform.ingress_address,
+    ingress_port=cluster.ingress_port,
+    ingress_domain=platform.ingress_domain,
+    serving_ready=platform.serving_ready,
+    ingress_gateway=platform.ingress_gateway,
+    smoke_test=settings.smoke_test,
+    timeout_seconds=settings.install_timeout_seconds,
+    access=platform.model_access,
+    api_key=settings.model_api_key,
+    kubeconfig=cluster.kubeconfig,
+    network_policies=settings.network_policies,
 )
+models = Models("model", models_args, opts=on_cluster)
+# A shared workshop: every attendee's corner on the same cluster and platform.
+attendees: dict[str, Attendee] = {}
+if settings.workshop is not None:
+    for attendee in settings.workshop.attendees:
+        attendees[attendee] = Attendee(
+            f"attendee-{attendee}",
+            AttendeeArgs(attendee=attendee, workshop=settings.workshop, models=models_args, store=cast(MinioStore, store)),
+            opts=on_cluster,
+        )
 # The top-level outputs describe the first model (the sample, when it is served).
 first = next(iter(models.served.values()))
 
@@ -89,6 +97,7 @@ pulumi.export(outputs.BUCKET, store.bucket)
 pulumi.export(outputs.SERVICE_ACCOUNT, first.service_account)
 pulumi.export(outputs.MODELS, models.outputs)
 pulumi.export(outputs.API_KEY, models.api_key)
+pulumi.export(outputs.ATTENDEES, {attendee: attendee_outputs(corner) for attendee, corner in attendees.items()} if attendees else None)
 vm = cast(VmCluster, cluster) if on_vm else None
 pulumi.export(outputs.SSH, ssh_command(settings.stack) if vm else None)
 pulumi.export(outputs.SSH_PRIVATE_KEY, vm.ssh_private_key if vm else None)

@@ -27,6 +27,9 @@ or the new version on trial (percent, model_uri, and in Knative mode the Host he
 answers at alone: host_header the canary's, current_host_header the current version's)."""
 MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header", "curl", "model_uri", "format", "canary")
 
+ATTENDEES = "attendees"
+"""A shared workshop's attendees by id: namespace, service_account, endpoint, host_header, curl
+(their sample's); null without attendees."""
 API_KEY = "api_key"
 """The key every request to the models must carry in x-api-key (modelAuth); secret; null without it."""
 

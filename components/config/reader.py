@@ -43,6 +43,7 @@ from components.config.targets import (
     gcp_architecture,
 )
 from components.config.uris import OwnBucket, read_uri_buckets, uri_problem
+from components.config.workshop import read_workshop
 from components.naming import bucket_name, dns_label, gcs_bucket_name, s3_bucket_prefix
 
 # Namespaces the platform installs into or Kubernetes owns: the model namespace is created and
@@ -238,6 +239,8 @@ def parse_settings(
             if problem:
                 read.problems.append(problem)
 
+    workshop = read_workshop(read, target, store, namespace)
+
     if read.problems:
         raise ConfigError(read.problems)
     store = known(store)
@@ -262,6 +265,7 @@ def parse_settings(
         smoke_test=SmokeTestSettings(digits=known(digits), min_accuracy=known(min_accuracy) / 100),
         model_api_key=api_key,
         network_policies=known(network_policies),
+        workshop=workshop,
         warnings=tuple(read.warnings),
     )
 

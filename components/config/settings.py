@@ -31,6 +31,7 @@ __all__ = [
     "TerminationAction",
     "VM_TARGETS",
     "VmSettings",
+    "WorkshopSettings",
 ]
 
 
@@ -265,6 +266,20 @@ class SmokeTestSettings:
 
 
 @dataclass(frozen=True)
+class WorkshopSettings:
+    """A shared workshop: the attendees, each with a namespace of their own, and each one's quota."""
+
+    attendees: tuple[str, ...]
+    cpu: str
+    """The sum of an attendee's pods' CPU requests (attendeeCpu)."""
+    memory: str
+    """The sum of an attendee's pods' memory requests (attendeeMemory)."""
+
+    def namespace(self, attendee: str) -> str:
+        return f"ws-{attendee}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program needs from config, typed and validated."""
 
@@ -296,6 +311,8 @@ class Settings:
     """Requests to the models must carry the stack's API key (modelAuth, `auto` resolved)."""
     network_policies: bool = True
     """Default-deny NetworkPolicies in the model and store namespaces (networkPolicies)."""
+    workshop: WorkshopSettings | None = None
+    """A shared workshop's attendees (attendees), or None."""
     warnings: tuple[str, ...] = ()
     """What the config allows but `up` should say, such as a model open to the internet."""
 

@@ -72,6 +72,8 @@ class ModelsArgs:
 class Models(pulumi.ComponentResource):
     """The stack's models, served and (the sample) proven to answer."""
 
+    namespace_resource: k8s.core.v1.Namespace
+    """The models' namespace; what goes in it besides them depends on this."""
     served: dict[str, Served]
     """Every served model by name, the sample first."""
     curls: dict[str, pulumi.Output[str]]
@@ -91,6 +93,7 @@ class Models(pulumi.ComponentResource):
         # securityContext of its own, pkg/utils/storage.go) sets no capabilities or privilege
         # escalation; warnings and audit entries show it at every rollout.
         namespace = kube.namespace(f"{name}-namespace", args.namespace, standard_labels("models"), child, enforce=kube.BASELINE)
+        self.namespace_resource = namespace
         if args.network_policies:
             network_policy.deny_all(f"{name}-deny-all", namespace, child)
             network_policy.allow(f"{name}-allow-requests", namespace, "allow-requests", {}, ingress=args.access.request_sources, opts=child)

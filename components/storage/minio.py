@@ -72,6 +72,28 @@ def read_only_policy(bucket: str) -> str:
     )
 
 
+def prefix_read_policy(bucket: str, prefix: str) -> str:
+    """An IAM policy that lists and reads the objects under `prefix/` of `bucket`, and nothing else:
+    ListBucket only with an s3:prefix inside it (KServe's storage initializer lists the model's
+    directory, then gets each object)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket"],
+                    "Resource": [f"arn:aws:s3:::{bucket}"],
+                    "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
+                },
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*"]},
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 def storage_annotations(endpoint: str) -> dict[str, str]:
     """How KServe's storage initializer reaches MinIO (S3 API, plain HTTP inside the cluster)."""
     return {
@@ -269,6 +291,7 @@ class MinioStore(pulumi.ComponentResource):
             opts=child,
         )
         self.predictor_egress = ({"to": [network_policy.pods(NAMESPACE, selector)], "ports": network_policy.tcp(API_PORT)},)
+        self._namespace, self._selector, self._network_policies_on = ns, selector, args.network_policies
         if args.network_policies:
             self._network_policies(name, ns, selector, args, child)
         if args.load_balancer is None:
@@ -313,11 +336,7 @@ class MinioStore(pulumi.ComponentResource):
         keys = pulumi.Output.all(reader.name, reader_key).apply(
             lambda pair: {"AWS_ACCESS_KEY_ID": pair[0], "AWS_SECRET_ACCESS_KEY": pair[1]}
         )
-        self.predictor_credentials = PredictorCredentials(
-            data=pulumi.Output.secret(keys),
-            annotations=storage_annotations(self.endpoint_in_cluster),
-            environment=pulumi.Output.secret(keys.apply(lambda pair: {**pair, **storage_environment(self.endpoint_in_cluster)})),
-        )
+        self.predictor_credentials = self._credentials(keys)
         self.register_outputs({"bucket": self.bucket, "reader_access_key": self.reader_access_key})
 
     def _network_policies(
@@ -345,6 +364,43 @@ class MinioStore(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _credentials(self, keys: pulumi.Output[dict[str, str]]) -> PredictorCredentials:
+        """A key pair as KServe's and Seldon's storage initializers read it."""
+        return PredictorCredentials(
+            data=pulumi.Output.secret(keys),
+            annotations=storage_annotations(self.endpoint_in_cluster),
+            environment=pulumi.Output.secret(keys.apply(lambda pair: {**pair, **storage_environment(self.endpoint_in_cluster)})),
+        )
+
+    def prefix_reader(self, name: str, prefix: str, reader_namespace: str, parent: pulumi.Resource) -> PrefixStore:
+        """The store as one namespace of a shared workshop sees it: its uploads under `prefix/`, read
+        by a MinIO user of its own whose policy reaches that prefix only, the S3 API open to that
+        namespace's pods. Every resource is the namespace's own (named `<name>-...`), so that adding
+        or removing one touches no other."""
+        child = pulumi.ResourceOptions(parent=parent)
+        in_store = pulumi.ResourceOptions(parent=parent, provider=self._provider)
+        policy = minio.IamPolicy(
+            f"{name}-reader-policy",
+            name=pulumi.Output.concat(self.bucket, f"-{prefix}-read"),
+            policy=self.bucket.apply(lambda bucket: prefix_read_policy(bucket, prefix)),
+            opts=in_store,
+        )
+        secret = random.RandomPassword(f"{name}-reader-secret", length=40, special=False, opts=child)
+        secret_key: pulumi.Output[str] = pulumi.Output.secret(secret.result)
+        reader = minio.IamUser(f"{name}-reader", name=pulumi.Output.concat(self.bucket, f"-{prefix}-reader"), secret=secret_key, opts=in_store)
+        minio.IamUserPolicyAttachment(f"{name}-reader-policy-attachment", user_name=reader.name, policy_name=policy.name, opts=in_store)
+        if self._network_policies_on:
+            network_policy.allow(
+                f"{name}-allow-s3",
+                self._namespace,
+                f"allow-s3-{reader_namespace}",
+                self._selector,
+                ingress=[{"from": [network_policy.pods(reader_namespace)], "ports": network_policy.tcp(API_PORT)}],
+                opts=child,
+            )
+        keys = pulumi.Output.all(reader.name, secret_key).apply(lambda pair: {"AWS_ACCESS_KEY_ID": pair[0], "AWS_SECRET_ACCESS_KEY": pair[1]})
+        return PrefixStore(self, prefix, self._credentials(keys))
+
     def upload(
         self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
     ) -> StoredObject:
@@ -359,3 +415,27 @@ class MinioStore(pulumi.ComponentResource):
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("s3://", self.bucket, "/", directory))
+
+
+class PrefixStore:
+    """A MinIO store narrowed to one prefix and one reader (MinioStore.prefix_reader): the store
+    contract (storage/base.py) for one attendee of a shared workshop."""
+
+    service_account_annotations: None = None
+
+    def __init__(self, store: MinioStore, prefix: str, credentials: PredictorCredentials) -> None:
+        self._store, self.prefix, self.predictor_credentials = store, prefix, credentials
+
+    @property
+    def bucket(self) -> pulumi.Output[str]:
+        return self._store.bucket
+
+    @property
+    def predictor_egress(self) -> tuple[network_policy.Rule, ...]:
+        return self._store.predictor_egress
+
+    def upload(
+        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
+    ) -> StoredObject:
+        """Upload under the prefix: `key` becomes `<prefix>/<key>`."""
+        return self._store.upload(resource_name, local_path, f"{self.prefix}/{key}", parent, aliases)

@@ -13,7 +13,7 @@ from tests.engine import EngineError, project_settings
 from tests.harness import REPO, run_program
 
 KEYS = (
-    "adminCidrs, allowWorldAdminAccess, awsDiskSizeGb, awsElasticIp, awsInstanceType, awsNetwork, "
+    "adminCidrs, allowWorldAdminAccess, attendeeCpu, attendeeMemory, attendees, awsDiskSizeGb, awsElasticIp, awsInstanceType, awsNetwork, "
     "deploymentMode, eksClusterName, gcpDiskSizeGb, gcpMachineType, gcpNetwork, gcpStaticIp, "
     "gcpZone, ingressAddress, ingressDomain, installCertManager, installIstio, installKnative, "
     "installTimeoutSeconds, kindHostPort, kindStoreHostPort, kubeContext, kubeconfig, kubeconfigPath, "
