@@ -1,0 +1,241 @@
+"""A shared workshop under mocks: one stack, every attendee a corner of their own (components/
+workshop.py). Per attendee the exact resources; their isolation evaluated: the NetworkPolicies
+(tests/netpolicy.py) over cross-attendee flows (all denied) and their own (all allowed), and the
+RBAC rules for their ServiceAccount (an evaluator of the API's RBAC semantics, below); each with a
+counter-check that the property goes when its rule does. The store keys' isolation is proven by
+a real S3 server in tests/model/test_shared_store.py. What no test here proves: a cluster
+enforcing them (the network plugin, the API server's authorizer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from components import outputs
+from components.config import ConfigError
+from tests.harness import ProgramRun, run_program
+from tests.netpolicy import Flow, Pod, allows, policies_of
+
+ROSTER = "ada,bob"
+GATEWAY = Pod("istio-system", {"app": "istio-ingressgateway", "istio": "ingressgateway"}, "10.244.0.10")
+ACTIVATOR = Pod("knative-serving", {"app": "activator"}, "10.244.0.11")
+DNS = Pod("kube-system", {"k8s-app": "kube-dns"}, "10.244.0.2")
+STORE = Pod("model-store", {"app.kubernetes.io/name": "minio", "app.kubernetes.io/instance": "store"}, "10.244.0.30")
+
+
+def predictor(attendee: str, ip: str) -> Pod:
+    return Pod(f"ws-{attendee}", {"serving.kserve.io/inferenceservice": "mnist", "component": "predictor"}, ip)
+
+
+ADA, BOB = predictor("ada", "10.244.1.20"), predictor("bob", "10.244.2.20")
+ADA_SHELL = Pod("ws-ada", {"app": "notebook"}, "10.244.1.99")
+"""Whatever an attendee runs in their namespace themselves."""
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return run_program({"attendees": ROSTER}, stack="kind")
+
+
+def test_each_attendee_gets_exactly_their_corner(run: ProgramRun) -> None:
+    corner = {name.removeprefix("attendee-ada"): r.type for name, r in run.by_role().items() if name.startswith("attendee-ada")}
+    assert corner == {
+        "": "servebox:workshop:Attendee",
+        "-store-reader-policy": "minio:index/iamPolicy:IamPolicy",
+        "-store-reader-secret": "random:index/randomPassword:RandomPassword",
+        "-store-reader": "minio:index/iamUser:IamUser",
+        "-store-reader-policy-attachment": "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment",
+        "-store-allow-s3": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "-model": "servebox:model:Models",
+        "-model-namespace": "kubernetes:core/v1:Namespace",
+        "-model-deny-all": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "-model-allow-requests": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "-model-allow-model-download": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "-model-upload": "minio:index/s3Object:S3Object",
+        "-model-storage-credentials": "kubernetes:core/v1:Secret",
+        "-model-service-account": "kubernetes:core/v1:ServiceAccount",
+        "-model-isvc": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+        "-model-smoke-test": "command:local:Command",
+        "-quota": "kubernetes:core/v1:ResourceQuota",
+        "-limits": "kubernetes:core/v1:LimitRange",
+        "-account": "kubernetes:core/v1:ServiceAccount",
+        "-role": "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        "-role-binding": "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    }
+    # The organiser's own sample stays where it was: the platform's proof at the end of up.
+    assert run["model-isvc"].inputs["metadata"]["namespace"] == "models"
+
+
+def test_the_namespace_quota_and_limits(run: ProgramRun) -> None:
+    namespace = run["attendee-ada-model-namespace"].inputs["metadata"]
+    assert namespace["name"] == "ws-ada"
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert run["attendee-ada-quota"].inputs["spec"]["hard"] == {
+        "requests.cpu": "1", "requests.memory": "2Gi", "pods": "8", "services": "24"
+    }
+    [limits] = run["attendee-ada-limits"].inputs["spec"]["limits"]
+    assert limits == {"type": "Container", "default": {"cpu": "1", "memory": "512Mi"}, "defaultRequest": {"cpu": "25m", "memory": "64Mi"}}
+    assert "attendee-ada-model-namespace" in run["attendee-ada-quota"].depends_on
+    custom = run_program({"attendees": "ada", "attendeeCpu": "500m", "attendeeMemory": "1Gi"}, stack="kind")
+    assert custom["attendee-ada-quota"].inputs["spec"]["hard"]["requests.cpu"] == "500m"
+
+
+def test_each_attendee_serves_their_sample_from_their_prefix_with_their_own_keys(run: ProgramRun) -> None:
+    ada = run["attendee-ada-model-isvc"].inputs
+    assert ada["metadata"]["namespace"] == "ws-ada"
+    assert ada["spec"]["predictor"]["model"]["storageUri"].startswith("s3://servebox-kind-models/ada/mnist/")
+    assert run.upload("attendee-ada-model").inputs["objectName"].startswith("ada/mnist/")
+    assert run["attendee-ada-store-reader"].inputs["name"] == "servebox-kind-models-ada-reader"
+    attendees = run.outputs[outputs.ATTENDEES]
+    assert set(attendees) == {"ada", "bob"}
+    assert {k: v for k, v in attendees["ada"].items() if k != "curl"} == {
+        "namespace": "ws-ada",
+        "service_account": "attendee",
+        "endpoint": "http://mnist.ws-ada.127.0.0.1.sslip.io:8080",
+        "host_header": "mnist.ws-ada.127.0.0.1.sslip.io",
+    }
+    assert "Host: mnist.ws-ada.127.0.0.1.sslip.io" in attendees["ada"]["curl"]
+    assert run_program({}, stack="kind").outputs[outputs.ATTENDEES] is None
+
+
+OWN_FLOWS = [
+    Flow(GATEWAY, ADA, 8012, why="requests reach ada's model (Knative's queue-proxy)"),
+    Flow(ACTIVATOR, ADA, 8012, why="a scaled-to-zero model's first request"),
+    Flow(ADA, STORE, 9000, why="ada's storage initializer downloads her model"),
+    Flow(ADA, DNS, 53, "UDP", why="name lookups"),
+]
+CROSS_FLOWS = [
+    Flow(ADA, BOB, 8012, why="ada's predictor to bob's"),
+    Flow(ADA, BOB, 8080, why="ada's predictor to bob's server port"),
+    Flow(ADA_SHELL, BOB, 8012, why="anything ada runs, to bob's model"),
+    Flow(BOB, ADA, 8080, why="bob to ada"),
+    Flow(ADA, Pod("ws-bob", {"app": "notebook"}, "10.244.2.99"), 8888, why="ada to whatever bob runs"),
+]
+
+
+@pytest.mark.parametrize("flow", OWN_FLOWS, ids=lambda f: f.why)
+def test_an_attendees_own_flows_are_allowed(run: ProgramRun, flow: Flow) -> None:
+    assert allows(policies_of(run), flow)
+
+
+@pytest.mark.parametrize("flow", CROSS_FLOWS, ids=lambda f: f.why)
+def test_every_cross_attendee_flow_is_denied_and_would_not_be_without_their_policies(run: ProgramRun, flow: Flow) -> None:
+    policies = policies_of(run)
+    assert not allows(policies, flow)
+    without = [p for p in policies if p["namespace"] not in ("ws-ada", "ws-bob")]
+    assert allows(without, flow), "the denial must come from the attendees' own NetworkPolicies"
+
+
+def test_the_store_takes_an_attendees_pods_only_through_their_own_policy(run: ProgramRun) -> None:
+    """Anything an attendee runs may call the S3 API (their keys read their prefix only:
+    tests/model/test_shared_store.py); only through the policy that is theirs."""
+    policies = policies_of(run)
+    without_ada = [p for p in policies if p["name"] != "attendee-ada-store-allow-s3"]
+    assert allows(policies, Flow(ADA, STORE, 9000)) and not allows(without_ada, Flow(ADA, STORE, 9000))
+    assert allows(without_ada, Flow(BOB, STORE, 9000))  # removing ada touches no one else
+
+
+# --- RBAC, as the API server's RBAC authorizer decides (kubernetes.io/docs/reference/access-authn-authz/rbac/):
+# a RoleBinding grants its Role's rules to its subjects in the binding's namespace only; a rule
+# matches when its apiGroups, resources and verbs each hold the request's (or "*"); nothing is
+# allowed unless a rule allows it. Cluster-scoped resources need a ClusterRoleBinding.
+
+
+def can(run: ProgramRun, account: tuple[str, str], verb: str, group: str, resource: str, namespace: str | None) -> bool:
+    """Whether ServiceAccount (namespace, name) may `verb` `resource` of `group` in `namespace`
+    (None: cluster-scoped), given every Role, ClusterRole and binding the run registered."""
+    roles = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["rules"]
+             for r in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")}
+    cluster_roles = {r.inputs["metadata"]["name"]: r.inputs.get("rules") or []
+                     for r in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")}
+
+    def subject_is_account(subject: Mapping[str, Any]) -> bool:
+        return subject["kind"] == "ServiceAccount" and (subject["namespace"], subject["name"]) == account
+
+    def allowed_by(rules: list[Mapping[str, Any]]) -> bool:
+        return any(
+            any(g in ("*", group) for g in rule["apiGroups"]) and any(r in ("*", resource) for r in rule["resources"])
+            and any(v in ("*", verb) for v in rule["verbs"])
+            for rule in rules
+        )
+
+    for binding in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"):
+        where = binding.inputs["metadata"]["namespace"]
+        if where != namespace or not any(subject_is_account(s) for s in binding.inputs["subjects"]):
+            continue
+        ref = binding.inputs["roleRef"]
+        rules = roles.get((where, ref["name"]), []) if ref["kind"] == "Role" else cluster_roles.get(ref["name"], [])
+        if allowed_by(rules):
+            return True
+    for binding in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"):
+        if any(subject_is_account(s) for s in binding.inputs["subjects"]) and allowed_by(cluster_roles.get(binding.inputs["roleRef"]["name"], [])):
+            return True
+    return False
+
+
+ADA_ACCOUNT = ("ws-ada", "attendee")
+
+
+@pytest.mark.parametrize(
+    ("verb", "group", "resource", "namespace", "expected"),
+    [
+        ("create", "serving.kserve.io", "inferenceservices", "ws-ada", True),
+        ("delete", "serving.kserve.io", "inferenceservices", "ws-ada", True),
+        ("get", "", "pods/log", "ws-ada", True),
+        ("list", "serving.knative.dev", "revisions", "ws-ada", True),
+        ("create", "serving.kserve.io", "inferenceservices", "ws-bob", False),
+        ("get", "", "pods/log", "ws-bob", False),
+        ("get", "", "secrets", "ws-ada", False),
+        ("list", "", "secrets", "model-store", False),
+        ("get", "", "secrets", "istio-system", False),
+        ("delete", "networking.k8s.io", "networkpolicies", "ws-ada", False),
+        ("update", "", "resourcequotas", "ws-ada", False),
+        ("create", "rbac.authorization.k8s.io", "rolebindings", "ws-ada", False),
+        ("create", "", "pods", "ws-ada", False),
+        ("list", "", "namespaces", None, False),
+        ("create", "serving.kserve.io", "clusterservingruntimes", None, False),
+    ],
+)
+def test_an_attendees_account_reaches_their_namespace_only(run: ProgramRun, verb, group, resource, namespace, expected) -> None:
+    assert can(run, ADA_ACCOUNT, verb, group, resource, namespace) is expected
+
+
+def test_without_its_binding_the_account_can_do_nothing(run: ProgramRun) -> None:
+    assert can(run, ADA_ACCOUNT, "create", "serving.kserve.io", "inferenceservices", "ws-ada")
+    unbound = ProgramRun({n: r for n, r in run.resources.items() if n != "attendee-ada-role-binding"}, run.outputs, run.secret_outputs)
+    assert not can(unbound, ADA_ACCOUNT, "create", "serving.kserve.io", "inferenceservices", "ws-ada")
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        ({"attendees": "ada,Bob,x_y"}, "attendees: got 'ada,Bob,x_y'; allowed: comma-separated ids, each lower-case letters, "
+         "digits and -, starting with a letter, at most 20 characters ('Bob', 'x_y' is not). Fix: pulumi config set attendees "
+         "'user01,user02'"),
+        ({"attendees": "ada,bob,ada"}, "attendees: got 'ada,bob,ada'; allowed: each id once (ada repeats). Fix: pulumi config "
+         "set attendees 'ada,bob'"),
+        ({"attendees": "ada", "attendeeCpu": "lots"}, "attendeeCpu: got 'lots'; allowed: "),
+        ({"attendees": "ada", "modelNamespace": "ws-ada"}, "modelNamespace: got 'ws-ada', an attendee's namespace; allowed: "
+         "another name. Fix: pulumi config set modelNamespace models"),
+    ],
+)
+def test_bad_workshop_config_is_refused_before_any_resource(config: dict, problem: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        run_program(config, stack="kind")
+    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+
+
+def test_a_vm_target_is_refused_with_the_reason() -> None:
+    from tests.harness import GCP_STACK
+
+    with pytest.raises(ConfigError) as refused:
+        run_program({**GCP_STACK, "attendees": "ada,bob"}, stack="ws")
+    assert refused.value.problems == [
+        "attendees: got 2 attendees on target gcp; allowed: a shared workshop on target kind, or existing with store minio "
+        "(each attendee's store keys are a MinIO user limited to their prefix; on a VM every pod would share the machine's "
+        "identity, and MinIO on a VM is not built yet). Fix: pulumi config set attendees '' (and use servebox workshop up "
+        "without --shared: one stack per attendee)"
+    ]
