@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     ws_status = ws_sub.add_parser("status", help="each stack of the workshop")
     ws_status.add_argument("--json", action="store_true")
     ws_down = ws_sub.add_parser("down", help="destroy and remove every stack of the workshop")
+    for action in (ws_up, ws_status, ws_down):
+        action.add_argument("--shared", action="store_true",
+                            help="one stack for everyone, a namespace each (docs/workshops.md: when to pick which)")
     ws_down.add_argument("--parallel", type=int, default=4, help="stacks destroyed at a time (default 4)")
     for action in (ws_up, ws_status, ws_down):
         action.add_argument("--event", default="ws", help="the workshop's name: stacks are EVENT-ATTENDEE (default ws)")
@@ -309,6 +312,9 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
 def _workshop(pulumi: Pulumi, args: argparse.Namespace, settings: dict[str, str], console: Console) -> int:
     from servebox import workshop
 
+    if args.shared:
+        return _shared_workshop(pulumi, args, settings, console)
+
     runner = workshop.Workshop(pulumi, console)
     if args.workshop_command == "up":
         options = workshop.WorkshopOptions(roster_path=args.roster, event=args.event, parallel=args.parallel,
@@ -328,6 +334,29 @@ def _workshop(pulumi: Pulumi, args: argparse.Namespace, settings: dict[str, str]
         return 0
     outcome, reports = runner.down(args.event, args.parallel)
     print(json.dumps({"event": args.event, "stacks": reports}, indent=2))
+    return outcome.code
+
+
+def _shared_workshop(pulumi: Pulumi, args: argparse.Namespace, settings: dict[str, str], console: Console) -> int:
+    from servebox import shared_workshop
+
+    runner = shared_workshop.SharedWorkshop(pulumi, console)
+    if args.workshop_command == "up":
+        options = shared_workshop.SharedOptions(args.roster, args.event, settings, args.ttl_hours, args.out)
+        outcome, rows = runner.up(options)
+        console.print(f"servebox workshop up --shared: stack {args.event} {'up' if outcome.code == 0 else 'failed'}, "
+                      f"{len(rows)} attendees; roster in {args.out / 'roster.csv'} and {args.out / 'roster.html'}"
+                      + (f", kubeconfigs in {args.out / shared_workshop.KUBECONFIG_DIR}" if outcome.code == 0 else ""),
+                      markup=False, highlight=False)
+        if outcome.code != 0:
+            console.print(f"  {rows[0]['error'] if rows else ''}", markup=False, highlight=False)
+        return outcome.code
+    if args.workshop_command == "status":
+        lines = runner.status(args.event)
+        _print_lines(lines, args.json, console, ("attendee", "namespace", "models", "ready", "not_ready"))
+        return 0 if all(line["ready"] for line in lines) else Outcome.SMOKE_FAILED.code
+    outcome, report = runner.down(args.event)
+    print(json.dumps({"event": args.event, "stacks": [report]}, indent=2))
     return outcome.code
 
 

@@ -6,7 +6,8 @@ attendee id must make a valid stack name as it is (servebox/stacks.py: STACK_NAM
 is not is reported by its row, never rewritten, because a rewritten name can collide with another.
 
 Output: roster.csv (one row per attendee: attendee, name, stack, status, endpoint, request, expires
-at, error) and roster.html, the same as one self-contained page (no scripts, no external files).
+at, error; a shared workshop's namespace and kubeconfig file too) and roster.html, the same as one
+self-contained page (no scripts, no external files).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 from servebox import stacks
 from servebox.stacks import ServeboxError
 
-ROSTER_COLUMNS = ("attendee", "name", "stack", "status", "endpoint", "request", "expires_at", "error")
+ROSTER_COLUMNS = ("attendee", "name", "stack", "status", "endpoint", "request", "expires_at", "error", "namespace", "kubeconfig")
+"""namespace and kubeconfig: a shared workshop's (servebox/shared_workshop.py); empty otherwise."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ pre { white-space: pre-wrap; word-break: break-all; margin: 0; font-size: .8rem;
 def render_html(rows: Sequence[dict[str, str]], *, event: str, teardown: str, plan_b: str) -> str:
     """roster.html: one self-contained page (inline style, no scripts), every value escaped."""
     body = []
+    shared = any(row.get("namespace") for row in rows)
     for row in rows:
         status = row.get("status") or ""
         cells = [
@@ -114,7 +117,11 @@ def render_html(rows: Sequence[dict[str, str]], *, event: str, teardown: str, pl
             f"<td class=\"status-{html.escape(status)}\">{html.escape(status)}</td>",
             f"<td>{html.escape(row.get('expires_at') or '')}</td>",
         ]
+        if shared:
+            cells += [f"<td><code>{html.escape(row.get('namespace') or '')}</code></td>",
+                      f"<td><code>{html.escape(row.get('kubeconfig') or '')}</code></td>"]
         body.append(f"<tr data-attendee=\"{html.escape(row.get('attendee') or '')}\">{''.join(cells)}</tr>")
+    extra = "<th>namespace</th><th>your kubeconfig (a file the organiser hands you)</th>" if shared else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>servebox workshop {html.escape(event)}</title><style>{_STYLE}</style></head>
@@ -124,7 +131,7 @@ def render_html(rows: Sequence[dict[str, str]], *, event: str, teardown: str, pl
 The organiser removes every stack after the workshop ({html.escape(teardown)}); from its expiry time on,
 a stack may be removed at any moment (servebox reap).</p>
 <table>
-<thead><tr><th>attendee</th><th>name</th><th>endpoint</th><th>ready request</th><th>status</th><th>expires at (UTC)</th></tr></thead>
+<thead><tr><th>attendee</th><th>name</th><th>endpoint</th><th>ready request</th><th>status</th><th>expires at (UTC)</th>{extra}</tr></thead>
 <tbody>
 {chr(10).join(body)}
 </tbody>
