@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import runpy
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -298,6 +299,10 @@ class EngineMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.refusals: list[str] = []
+        # The SDK calls the monitor from executor threads, so two registrations can run at once:
+        # each URN is claimed under a lock, as the engine's step generator sees them one by one.
+        self._claimed: set[str] = set()
+        self._claiming = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent:
@@ -309,7 +314,10 @@ class EngineMonitor(MockMonitor):
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
         if request.type != _STACK_TYPE:
             urn = self.make_urn(request.parent, request.type, request.name)
-            if urn in self.resources:
+            with self._claiming:
+                duplicate = urn in self._claimed
+                self._claimed.add(urn)
+            if duplicate:
                 message = f"Duplicate resource URN '{urn}'; try giving it a unique name"
                 self.refusals.append(message)
                 raise EngineError(message)

@@ -24,6 +24,7 @@ import yaml
 
 from components import versions
 from components.cluster.base import IngressExposure
+from components.cluster.kind import STORE_NODE_PORT
 from components.config import VmSettings
 from components.manifests import MANIFESTS_DIR, render
 from components.naming import component_type
@@ -57,9 +58,11 @@ class IngressRule:
 
 def ingress_rules(vm: VmSettings) -> tuple[IngressRule, ...]:
     """Everything a VM accepts from outside; every other port stays closed."""
+    admin = (SSH_PORT, KUBE_API_PORT, *((STORE_NODE_PORT,) if vm.store_api else ()))
+    what = "SSH and the Kubernetes API" + (" and MinIO's S3 API (a shared workshop's store)" if vm.store_api else "")
     return (
         IngressRule("model", (HTTP_PORT,), vm.model_cidrs, "the model over HTTP (Istio gateway via k3s ServiceLB)"),
-        IngressRule("admin", (SSH_PORT, KUBE_API_PORT), vm.admin_cidrs, "SSH and the Kubernetes API"),
+        IngressRule("admin", admin, vm.admin_cidrs, what),
     )
 
 

@@ -10,7 +10,8 @@ module reads it from there rather than repeating it.
 
 The package holds one concern a module: schema.py (the schema and the reader), settings.py (the
 typed settings), targets.py (keys per target, the VM targets' rules), networks.py (the CIDR and TTL
-keys), models.py (the `models` list), existing.py (the existing target), quantities.py, and
+keys), models.py (the `models` list), existing.py (the existing target), workshop.py and sizing.py
+(a shared workshop's attendees, and the machine they need), quantities.py, and
 reader.py (parse_settings, load_settings). This module is their public face.
 """
 

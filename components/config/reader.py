@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -211,6 +212,12 @@ def parse_settings(
         )
 
     store = _store_kind(read, target)
+    machine = (("gcp", "gcpMachineType", gcp.machine_type) if gcp else ("aws", "awsInstanceType", aws.instance_type) if aws else None)
+    workshop = read_workshop(read, target, store, namespace, serving, mode, defaults, machine)
+    if workshop is not None and vm is not None:
+        # One VM shares one identity among its pods: the attendees' keys are MinIO's, on the VM.
+        store = StoreKind.MINIO
+        vm = dataclasses.replace(vm, store_api=True)
     network_policies = read.boolean("networkPolicies")
     model_auth = read.enum("modelAuth", ModelAuth)
     world_open_model = too_wide(vm.model_cidrs) if vm else None
@@ -238,8 +245,6 @@ def parse_settings(
             problem = uri_problem(at, uri, store, own, uri_buckets)
             if problem:
                 read.problems.append(problem)
-
-    workshop = read_workshop(read, target, store, namespace)
 
     if read.problems:
         raise ConfigError(read.problems)

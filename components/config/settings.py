@@ -129,6 +129,8 @@ class VmSettings:
     """What the TTL (and a Spot preemption) does to the VM."""
     spot: bool
     """Run on Spot capacity."""
+    store_api: bool = False
+    """MinIO's S3 API open to admin_cidrs at its NodePort (a shared workshop's store on the VM)."""
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import re
 
+from components.config import sizing
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
-from components.config.schema import _Reader
-from components.config.settings import StoreKind, Target, WorkshopSettings
+from components.config.schema import _Reader, known
+from components.config.settings import DeploymentMode, ModelSettings, Serving, StoreKind, Target, WorkshopSettings
 
 ATTENDEE_NAMESPACE_PREFIX = "ws-"
 _ID = re.compile(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?")
 
 
-def read_workshop(read: _Reader, target: Target | None, store: StoreKind | None, model_namespace: str | None) -> WorkshopSettings | None:
-    """The attendees and their quota, or None without attendees; problems added to `read`."""
+def read_workshop(
+    read: _Reader,
+    target: Target | None,
+    store: StoreKind | None,
+    model_namespace: str | None,
+    serving: Serving | None,
+    mode: DeploymentMode | None,
+    model: ModelSettings | None,
+    machine: tuple[str, str, str] | None,
+) -> WorkshopSettings | None:
+    """The attendees and their quota, or None without attendees; problems added to `read`.
+    `machine`: (cloud, key, machine type) on a VM target, which must hold every attendee's model
+    at once (components/config/sizing.py)."""
     given = read.value("attendees")
     ids = [item.strip() for item in given.split(",") if item.strip()]
     if not ids:
@@ -30,14 +42,14 @@ def read_workshop(read: _Reader, target: Target | None, store: StoreKind | None,
     if model_namespace in {f"{ATTENDEE_NAMESPACE_PREFIX}{item}" for item in ids}:
         read.problems.append(f"modelNamespace: got {model_namespace!r}, an attendee's namespace; allowed: another name. "
                              "Fix: pulumi config set modelNamespace models")
-    if target is not None and (target not in (Target.KIND, Target.EXISTING) or store is not StoreKind.MINIO):
-        where = f"target {target.value}" + (f" with store {store.value}" if store and target is Target.EXISTING else "")
+    if target is Target.EXISTING and store is not StoreKind.MINIO and store is not None:
         read.problems.append(
-            f"attendees: got {len(ids)} attendees on {where}; allowed: a shared workshop on target kind, or existing with "
-            "store minio (each attendee's store keys are a MinIO user limited to their prefix; on a VM every pod would "
-            "share the machine's identity, and MinIO on a VM is not built yet). Fix: pulumi config set attendees '' "
-            "(and use servebox workshop up without --shared: one stack per attendee)"
+            f"attendees: got {len(ids)} attendees on target existing with store {store.value}; allowed: a shared workshop "
+            "with store minio (each attendee's store keys are a MinIO user limited to their prefix; per-attendee "
+            "Workload Identity or IRSA bindings are not built yet). Fix: pulumi config set store minio"
         )
+    if machine is not None and None not in (serving, mode, model) and not read.problems[before:]:
+        _check_machine(read, machine, len(ids), known(serving), known(mode), known(model))
     cpu = read.value("attendeeCpu")
     if not cpu_millicores(cpu):
         read.problem("attendeeCpu", cpu, _CPU_ALLOWED)
@@ -47,3 +59,29 @@ def read_workshop(read: _Reader, target: Target | None, store: StoreKind | None,
     if len(read.problems) > before:
         return None
     return WorkshopSettings(attendees=tuple(ids), cpu=cpu, memory=memory)
+
+
+def _check_machine(read: _Reader, machine: tuple[str, str, str], attendees: int, serving: Serving, mode: DeploymentMode,
+                   model: ModelSettings) -> None:
+    """Refuse a machine type that cannot hold every attendee's model at once, naming the smallest that can."""
+    cloud, key, name = machine
+    cpu, memory = cpu_millicores(model.cpu_request), memory_bytes(model.memory_request)
+    if cpu is None or memory is None:
+        return  # reported with its own key
+    need = sizing.needed(attendees, serving.value, mode.value, cpu, memory)
+    chosen = sizing.machine(cloud, name)
+    if chosen is not None and sizing.fits(chosen, need):
+        return
+    smallest = sizing.smallest_fit(cloud, need)
+    wants = f"{need[0]}m CPU and {need[1] / sizing.GiB:.1f} GiB requested by k3s, the platform and {attendees} attendees' models at once"
+    if chosen is None:
+        read.warnings.append(f"{key}: {name!r} is not in servebox's table of machine types, so it cannot tell whether "
+                             f"it holds {wants}" + (f"; {smallest.name} does" if smallest else ""))
+        return
+    allowed = f"a machine type with room for {wants}"
+    if smallest is None:
+        read.problem(key, name, f"{allowed}; none in servebox's table has it (at most {sizing.MACHINES[cloud][-1].name}): "
+                     "split the class over two stacks", name)
+        return
+    read.problem(key, name, f"{allowed} ({name}: {chosen.vcpus * 1000}m, {chosen.memory_gib} GiB); the smallest that "
+                 f"holds them is {smallest.name}", smallest.name)

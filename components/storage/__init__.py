@@ -40,6 +40,9 @@ def create_store(
     if settings.target is Target.KIND:
         return _minio(settings, cluster, host_port=settings.kind.store_host_port)
     vm_cluster = cast(VmCluster, cluster)  # on the VM targets below, the cluster is a VM
+    if settings.store is StoreKind.MINIO:
+        # A shared workshop: MinIO on the VM, its S3 API at the NodePort, open to adminCidrs only.
+        return _minio(settings, cluster, node_address=vm_cluster.ingress_address)
     if settings.target is Target.GCP:
         from components.storage.gcs import GcsStore, GcsStoreArgs
 

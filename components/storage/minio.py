@@ -140,6 +140,9 @@ class MinioStoreArgs:
     """kind: the port on 127.0.0.1 mapped to the S3 API's NodePort by the kind config."""
     load_balancer: MinioLoadBalancer | None = None
     """Existing clusters: the S3 API behind a load balancer for adminCidrs only."""
+    node_address: pulumi.Input[str] | None = None
+    """A VM (a shared workshop's store): its address, where the firewall opens the S3 API's
+    NodePort to adminCidrs; the connection arrives from the node, which the namespace admits."""
     storage_size: str = "2Gi"
     """Size of MinIO's persistent volume."""
     network_policies: bool = True
@@ -166,8 +169,8 @@ class MinioStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MinioStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(component_type("storage", "MinioStore"), name, None, opts)
-        if (args.host_port is None) == (args.load_balancer is None):
-            raise ValueError("MinioStoreArgs takes exactly one of host_port (kind) and load_balancer")
+        if sum(way is not None for way in (args.host_port, args.load_balancer, args.node_address)) != 1:
+            raise ValueError("MinioStoreArgs takes exactly one of host_port (kind), node_address (a VM) and load_balancer")
         child = pulumi.ResourceOptions(parent=self)
         labels = standard_labels("minio", versions.MINIO.tag)
         ns = kube.namespace(f"{name}-namespace", NAMESPACE, labels, child, enforce=kube.RESTRICTED)
@@ -294,8 +297,10 @@ class MinioStore(pulumi.ComponentResource):
         self._namespace, self._selector, self._network_policies_on = ns, selector, args.network_policies
         if args.network_policies:
             self._network_policies(name, ns, selector, args, child)
-        if args.load_balancer is None:
-            api: pulumi.Input[str] = f"127.0.0.1:{args.host_port}"
+        if args.node_address is not None:
+            api: pulumi.Input[str] = pulumi.Output.concat(args.node_address, f":{STORE_NODE_PORT}")
+        elif args.load_balancer is None:
+            api = f"127.0.0.1:{args.host_port}"
         else:
             address = service_address(
                 f"{name}-address",

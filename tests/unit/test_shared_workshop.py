@@ -16,8 +16,11 @@ import pytest
 
 from components import outputs
 from components.config import ConfigError
+from tests import harness
+from tests.firewalls import Packet, aws_reaches, gcp_reaches
 from tests.harness import ProgramRun, run_program
 from tests.netpolicy import Flow, Pod, allows, policies_of
+from tests.unit.test_existing import kubeconfig_file  # noqa: F401  (a fixture)
 
 ROSTER = "ada,bob"
 GATEWAY = Pod("istio-system", {"app": "istio-ingressgateway", "istio": "ingressgateway"}, "10.244.0.10")
@@ -228,14 +231,46 @@ def test_bad_workshop_config_is_refused_before_any_resource(config: dict, proble
     assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
 
 
-def test_a_vm_target_is_refused_with_the_reason() -> None:
-    from tests.harness import GCP_STACK
+THIRTY = ",".join(f"u{i:02d}" for i in range(30))
+
+
+@pytest.mark.parametrize(
+    ("stack", "key", "given", "smallest", "shape"),
+    [
+        (harness.GCP_STACK, "gcpMachineType", "e2-standard-2", "e2-standard-8", "2000m, 8 GiB"),
+        (harness.AWS_STACK, "awsInstanceType", "t3.large", "t3.2xlarge", "2000m, 8 GiB"),
+    ],
+)
+def test_a_machine_that_cannot_hold_the_class_is_refused_naming_the_smallest_that_can(stack, key, given, smallest, shape) -> None:
+    with pytest.raises(ConfigError) as refused:
+        run_program({**stack, "attendees": THIRTY}, stack="ws")
+    assert refused.value.problems == [
+        f"{key}: got {given!r}; allowed: a machine type with room for 4030m CPU and 11.8 GiB requested by k3s, the platform "
+        f"and 30 attendees' models at once ({given}: {shape}); the smallest that holds them is {smallest}. Fix: pulumi config "
+        f"set {key} {smallest}"
+    ]
+
+
+def test_on_a_vm_the_store_is_minio_on_the_vm_its_api_open_to_admin_cidrs_only() -> None:
+    run = run_program({**harness.GCP_STACK, "attendees": "ada,bob", "modelCidrs": "192.0.2.0/24"}, stack="ws")
+    types = set(run.cloud_resources().values())
+    assert "gcp:storage/bucket:Bucket" not in types and "minio:index/s3Bucket:S3Bucket" in types
+    assert run["store-provider"].inputs["minioServer"] == f"{harness.FAKE_EPHEMERAL_IP}:31900"
+    assert run["store-service"].inputs["spec"]["type"] == "NodePort"
+    rules = [{**r.inputs, "name": r.name} for r in run.of_type("gcp:compute/firewall:Firewall")]
+    tags = run["cluster-vm"].inputs["tags"]
+    admin, stranger = harness.FAKE_PUBLIC_IPV4, "203.0.113.99"
+    reached = {(src, port) for src in (admin, stranger, "192.0.2.10") for port in (22, 80, 6443, 9000, 31900)
+               if gcp_reaches(rules, tags, Packet(src, "tcp", port))}
+    assert reached == {(admin, 22), (admin, 6443), (admin, 31900), ("192.0.2.10", 80)}
+    aws = run_program({**harness.AWS_STACK, "attendees": "ada"}, stack="ws")
+    ingress = aws["cluster-firewall"].inputs["ingress"]
+    assert aws_reaches(ingress, Packet(admin, "tcp", 31900)) and not aws_reaches(ingress, Packet(stranger, "tcp", 31900))
+
+
+def test_on_existing_a_cloud_store_is_refused_with_the_reason(kubeconfig_file) -> None:  # noqa: F811
+    from tests.unit.test_existing import GKE, existing
 
     with pytest.raises(ConfigError) as refused:
-        run_program({**GCP_STACK, "attendees": "ada,bob"}, stack="ws")
-    assert refused.value.problems == [
-        "attendees: got 2 attendees on target gcp; allowed: a shared workshop on target kind, or existing with store minio "
-        "(each attendee's store keys are a MinIO user limited to their prefix; on a VM every pod would share the machine's "
-        "identity, and MinIO on a VM is not built yet). Fix: pulumi config set attendees '' (and use servebox workshop up "
-        "without --shared: one stack per attendee)"
-    ]
+        run_program(existing(kubeconfig_file, GKE, store="gcs", attendees="ada", **{"gcp:region": "us-central1"}), stack="ws")
+    assert "attendees: got 1 attendees on target existing with store gcs; allowed: a shared workshop with store minio" in refused.value.problems[0]
