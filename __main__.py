@@ -47,7 +47,7 @@ models_args = ModelsArgs(
     namespace=settings.model.namespace,
     sample=settings.model if settings.serve_sample else None,
     artifact=artifact,
-    own=tuple(own_spec(model) for model in settings.own_models),
+    own=tuple(own_spec(model) for model in settings.own_models if model.attendee is None),
     serving=settings.serving,
     deployment_mode=settings.deployment_mode,
     store=store,
@@ -70,7 +70,13 @@ if settings.workshop is not None:
     for attendee in settings.workshop.attendees:
         attendees[attendee] = Attendee(
             f"attendee-{attendee}",
-            AttendeeArgs(attendee=attendee, workshop=settings.workshop, models=models_args, store=cast(MinioStore, store)),
+            AttendeeArgs(
+                attendee=attendee,
+                workshop=settings.workshop,
+                models=models_args,
+                store=cast(MinioStore, store),
+                own=tuple(own_spec(model) for model in settings.own_models if model.attendee == attendee),
+            ),
             opts=on_cluster,
         )
 # The top-level outputs describe the first model (the sample, when it is served).

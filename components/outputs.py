@@ -29,7 +29,8 @@ MODEL_FIELDS = ("endpoint", "infer_url", "predict_url", "protocol", "host_header
 
 ATTENDEES = "attendees"
 """A shared workshop's attendees by id: namespace, service_account, endpoint, host_header, curl
-(their sample's); null without attendees."""
+(their sample's), and models (every model in their namespace, as `models` gives them); null
+without attendees."""
 API_KEY = "api_key"
 """The key every request to the models must carry in x-api-key (modelAuth); secret; null without it."""
 

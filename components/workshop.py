@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import WorkshopSettings
 from components.model import Models, ModelsArgs
+from components.model.served import ModelSpec
 from components.naming import component_type, standard_labels
 from components.storage.minio import MinioStore
 
@@ -57,6 +58,8 @@ class AttendeeArgs:
     """The stack's models' inputs (platform, gateway, smoke test); namespace, store and models are
     replaced by the attendee's own."""
     store: MinioStore
+    own: tuple[ModelSpec, ...] = ()
+    """Models the organiser serves for this attendee (`models` entries with their `attendee`)."""
 
 
 class Attendee(pulumi.ComponentResource):
@@ -71,9 +74,10 @@ class Attendee(pulumi.ComponentResource):
         self.namespace = namespace = args.workshop.namespace(args.attendee)
         store = args.store.prefix_reader(f"{name}-store", args.attendee, namespace, self)
         sample = dataclasses.replace(args.models.sample, namespace=namespace) if args.models.sample else None
+        own = tuple(dataclasses.replace(spec, settings=dataclasses.replace(spec.settings, namespace=namespace)) for spec in args.own)
         self.models = Models(
             f"{name}-model",
-            dataclasses.replace(args.models, namespace=namespace, sample=sample, own=(), store=store),
+            dataclasses.replace(args.models, namespace=namespace, sample=sample, own=own, store=store),
             opts=child,
         )
         # The namespace is the models' (created by them): everything here goes in after it.
@@ -122,5 +126,7 @@ def attendee_outputs(corner: Attendee) -> pulumi.Output[dict]:
             "namespace": corner.namespace,
             "service_account": ACCOUNT,
             **({key: values[0][sample.name][key] for key in ("endpoint", "host_header", "curl")} if sample else {}),
+            # Every model served in their namespace (the sample, and those served for them), as `models` gives them.
+            "models": values[0],
         }
     )

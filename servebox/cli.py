@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", help="the model's name (default: from the file name)")
     serve.add_argument("--format", help="the model format (default: detected from the file)")
     serve.add_argument("--protocol", choices=("v1", "v2"), help="the protocol it answers (default v2)")
+    serve.add_argument("--attendee", help="a shared workshop's attendee: serve it in their namespace, from their prefix")
     serve.add_argument("--canary", type=_positive(int, "percent"), metavar="PERCENT",
                        help="serve it beside model --name's current version, answering PERCENT of its requests (1-99)")
     serve.add_argument("--stack", default=DEFAULT_STACK)
@@ -218,6 +219,8 @@ def _run(args: argparse.Namespace, rest: list[str], console: Console, interrupts
         if args.canary is not None and not args.name:
             raise ServeboxError("serve --canary: --name is required (the model the new version goes beside)")
         args.entry = serving.checked_entry(args.path, args.stack, name=args.name, format=args.format, protocol=args.protocol)
+        if args.attendee:
+            args.entry["attendee"] = args.attendee
     if args.command == "ephemeral":
         from servebox import ephemeral
 
@@ -394,6 +397,9 @@ def _serve(pulumi: Pulumi, args: argparse.Namespace, console: Console) -> int:
         console.print(f"servebox serve: {name} was not served; stack {args.stack}'s models are as before", markup=False)
         return outcome.code
     shown, key = workstation.outputs_and_api_key(pulumi, args.stack)
+    attendee = args.entry.get("attendee")
+    if attendee:  # served in the attendee's namespace: its outputs are among theirs
+        shown = {**shown, "models": ((shown.get("attendees") or {}).get(attendee) or {}).get("models") or {}}
     handle = serving.handle_from_outputs(name, args.stack, shown, api_key=key)
     console.print(f"servebox serve: {name} ({handle.format}, {handle.protocol}) answers at {handle.url}", markup=False, highlight=False)
     console.print(f"A ready request (body in request.json):\n{handle.curl}", markup=False, highlight=False)

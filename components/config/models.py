@@ -33,7 +33,8 @@ _MODEL_FIELDS = {
 }
 _CANARY_FIELDS = ("canaryPath", "canaryUri", "canaryPercent")
 """A new version beside the current one (servebox serve --canary, promote, rollback)."""
-_MODEL_ENTRY_FIELDS = ("name", "path", "uri", "format", "protocol", *_MODEL_FIELDS, *_CANARY_FIELDS)
+_MODEL_ENTRY_FIELDS = ("name", "path", "uri", "format", "protocol", *_MODEL_FIELDS, *_CANARY_FIELDS, "attendee")
+"""`attendee`: a shared workshop's attendee whose namespace the model is served in (attendees)."""
 
 
 def _models_list(read: _Reader) -> list[Any] | None:
@@ -125,6 +126,7 @@ def _own_models(
             uri=str(entry["uri"]) if entry.get("uri") else None,
             canary=canaries.get(index),
             hold_rolled_out=index in canaries and canaries[index] is None,
+            attendee=str(entry["attendee"]) if entry.get("attendee") else None,
         )
         for index, entry, settings in shaped
     )

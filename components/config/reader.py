@@ -204,16 +204,36 @@ def parse_settings(
         arch = gcp_architecture(gcp.machine_type) if gcp else aws_architecture(aws.instance_type) if aws else None
         serve_sample_now = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and read.is_default("models"))
         own_models = _own_models(read, serving, mode, defaults, arch, model_name if serve_sample_now else None)
-    serve_sample = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not own_models)
-    if sample_setting is _SampleModel.FALSE and not own_models and not read.problems:
+    # Models served for a shared workshop's attendees go in their namespaces, not the stack's own.
+    stacks_own = [model for model in own_models if model.attendee is None]
+    serve_sample = sample_setting is _SampleModel.TRUE or (sample_setting is _SampleModel.AUTO and not stacks_own)
+    if sample_setting is _SampleModel.FALSE and not stacks_own and not read.problems:
         read.problems.append(
             "sampleModel: got 'false', but models is empty; allowed: false only with at least one model of your own. "
             "Fix: pulumi config set sampleModel auto (or add a model: servebox serve <path>)"
+            if not own_models else
+            "sampleModel: got 'false', but every model in models is an attendee's; allowed: false only with at least "
+            "one model served in the stack's own namespace. Fix: pulumi config set sampleModel auto"
         )
+    for index, model in enumerate(own_models):
+        if serve_sample and model.attendee is not None and model.settings.name == model_name:
+            read.problems.append(
+                f"models[{index}].name: got {model_name!r}, which the sample model (modelName) already uses in "
+                f"{model.attendee}'s namespace; allowed: another name, or sampleModel false. Fix: pulumi config set "
+                f"--path 'models[{index}].name' {model_name}-2"
+            )
 
     store = _store_kind(read, target)
     machine = (("gcp", "gcpMachineType", gcp.machine_type) if gcp else ("aws", "awsInstanceType", aws.instance_type) if aws else None)
     workshop = read_workshop(read, target, store, namespace, serving, mode, defaults, machine)
+    attendee_ids = workshop.attendees if workshop else ()
+    for index, model in enumerate(own_models):
+        if model.attendee is not None and model.attendee not in attendee_ids:
+            read.problems.append(
+                f"models[{index}].attendee: got {model.attendee!r}; allowed: one of the attendees "
+                f"({', '.join(attendee_ids) or 'none: attendees is empty'}). Fix: pulumi config rm --path 'models[{index}].attendee' "
+                f"(or add {model.attendee} to attendees)"
+            )
     if workshop is not None and vm is not None:
         # One VM shares one identity among its pods: the attendees' keys are MinIO's, on the VM.
         store = StoreKind.MINIO

@@ -245,6 +245,8 @@ class OwnModel:
     """All requests stay on the version last rolled out to 100 % (canaryPercent 0, what
     `servebox rollback` leaves): the old version takes the traffic back at once, before KServe has
     a new revision of it ready."""
+    attendee: str | None = None
+    """A shared workshop's attendee it is served for, in their namespace and from their prefix."""
 
 
 @dataclass(frozen=True)

@@ -236,3 +236,16 @@ def test_a_canary_needs_a_name_and_a_share_below_100(fake: Fake, repo: Path, tmp
     assert done.stderr.strip() == "servebox serve: error: serve --canary: --name is required (the model the new version goes beside)"
     with pytest.raises(serving.ServeboxError, match=r"--canary: got 100; allowed: a share from 1 to 99"):
         serving.with_canary([{"name": "churn", "path": "/m"}], "churn", artifact, 100)
+
+
+def test_serve_for_an_attendee_writes_their_entry_and_prints_their_endpoint(fake: Fake, repo: Path, tmp_path: Path, trained) -> None:
+    artifact = tmp_path / "churn.joblib"
+    joblib.dump(trained[0], artifact)
+    theirs = _model_outputs("churn", "http://127.0.0.1:8080")["models"]
+    theirs["churn"]["endpoint"] = "http://churn.ws-ada.127.0.0.1.sslip.io:8080"
+    outputs = {**_model_outputs("mnist", "http://127.0.0.1:8080"), "attendees": {"ada": {"namespace": "ws-ada", "models": theirs}}}
+    fake.script(outputs=outputs)
+    done = _servebox(fake, repo, "serve", str(artifact), "--name", "churn", "--attendee", "ada", "--stack", "ws")
+    assert done.returncode == 0, done.stderr
+    assert _config(fake, "ws")["models"] == [{"name": "churn", "path": str(artifact.resolve()), "attendee": "ada"}]
+    assert "servebox serve: churn (sklearn, v2) answers at http://churn.ws-ada.127.0.0.1.sslip.io:8080" in done.stderr

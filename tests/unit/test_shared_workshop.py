@@ -94,7 +94,8 @@ def test_each_attendee_serves_their_sample_from_their_prefix_with_their_own_keys
     assert run["attendee-ada-store-reader"].inputs["name"] == "servebox-kind-models-ada-reader"
     attendees = run.outputs[outputs.ATTENDEES]
     assert set(attendees) == {"ada", "bob"}
-    assert {k: v for k, v in attendees["ada"].items() if k != "curl"} == {
+    assert list(attendees["ada"]["models"]) == ["mnist"]
+    assert {k: v for k, v in attendees["ada"].items() if k not in ("curl", "models")} == {
         "namespace": "ws-ada",
         "service_account": "attendee",
         "endpoint": "http://mnist.ws-ada.127.0.0.1.sslip.io:8080",
@@ -274,3 +275,30 @@ def test_on_existing_a_cloud_store_is_refused_with_the_reason(kubeconfig_file) -
     with pytest.raises(ConfigError) as refused:
         run_program(existing(kubeconfig_file, GKE, store="gcs", attendees="ada", **{"gcp:region": "us-central1"}), stack="ws")
     assert "attendees: got 1 attendees on target existing with store gcs; allowed: a shared workshop with store minio" in refused.value.problems[0]
+
+
+def test_the_organiser_serves_an_attendees_own_model_in_their_namespace_from_their_prefix(tmp_path) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(2).normal(size=(40, 3))
+    path = tmp_path / "churn.joblib"
+    joblib.dump(LogisticRegression().fit(X, X[:, 0] > 0), path)
+    run = run_program({"attendees": ROSTER, "models": [{"name": "churn", "path": str(path), "attendee": "ada"}]}, stack="kind")
+    isvc = run["attendee-ada-model-churn-isvc"].inputs
+    assert isvc["metadata"]["namespace"] == "ws-ada"
+    assert isvc["spec"]["predictor"]["model"]["storageUri"].startswith("s3://servebox-kind-models/ada/churn/")
+    assert not [n for n in run.resources if n.startswith(("model-churn", "attendee-bob-model-churn"))]
+    assert run["model-isvc"].inputs["metadata"]["namespace"] == "models"  # the stack's own sample stays
+    assert list(run.outputs[outputs.MODELS]) == ["mnist"]  # the stack's own models only
+    assert list(run.outputs[outputs.ATTENDEES]["ada"]["models"]) == ["mnist", "churn"]
+    with pytest.raises(ConfigError) as refused:
+        run_program({"attendees": ROSTER, "models": [{"name": "churn", "path": str(path), "attendee": "eve"}]}, stack="kind")
+    assert refused.value.problems == [
+        "models[0].attendee: got 'eve'; allowed: one of the attendees (ada, bob). Fix: pulumi config rm --path "
+        "'models[0].attendee' (or add eve to attendees)"
+    ]
+    with pytest.raises(ConfigError) as refused:
+        run_program({"attendees": ROSTER, "models": [{"name": "mnist", "path": str(path), "attendee": "ada"}]}, stack="kind")
+    assert refused.value.problems[0].startswith("models[0].name: got 'mnist', which the sample model (modelName) already uses in ada's")
