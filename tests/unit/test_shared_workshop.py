@@ -302,3 +302,12 @@ def test_the_organiser_serves_an_attendees_own_model_in_their_namespace_from_the
     with pytest.raises(ConfigError) as refused:
         run_program({"attendees": ROSTER, "models": [{"name": "mnist", "path": str(path), "attendee": "ada"}]}, stack="kind")
     assert refused.value.problems[0].startswith("models[0].name: got 'mnist', which the sample model (modelName) already uses in ada's")
+
+
+def test_adding_an_attendee_touches_only_their_objects(run: ProgramRun) -> None:
+    grown = run_program({"attendees": f"{ROSTER},cy"}, stack="kind")
+    added = set(grown.resources) - set(run.resources)
+    assert added and all(name.startswith("attendee-cy") for name in added)
+    assert set(run.resources) <= set(grown.resources)
+    changed = [name for name, r in run.resources.items() if grown[name].inputs != r.inputs]
+    assert changed == []  # nothing shared lists the attendees: no one else's object changes
