@@ -63,6 +63,16 @@ def predictor_role_name(project: str, stack: str) -> str:
     return dns_label(f"{project}-{stack}", 64 - len("-predictor")) + "-predictor"
 
 
+ATTENDEE_ACCOUNT = "attendee"
+"""A shared workshop's attendee's ServiceAccount in their namespace (its Role and binding too)."""
+ATTENDEE_NAMESPACE_PREFIX = "ws-"
+
+
+def attendee_namespace(attendee: str) -> str:
+    """A shared workshop's attendee's namespace."""
+    return f"{ATTENDEE_NAMESPACE_PREFIX}{attendee}"
+
+
 def predictor_service_account(model_name: str) -> str:
     """The predictor's Kubernetes ServiceAccount: the model layer creates it, stores bind identities to it."""
     return f"{model_name}-predictor"

@@ -6,7 +6,7 @@ store: nothing from or to another attendee) and Pod Security labels; a ResourceQ
 LimitRange (CPU and memory requests, pods, services); store keys of their own, a MinIO user whose
 policy reads their prefix `<id>/` only (components/storage/minio.py `prefix_reader`); and a
 ServiceAccount `attendee` whose Role reaches their namespace only, for the kubeconfig the tools
-hand out with a token that expires with the workshop (servebox/workshop.py). Every resource is
+hand out with a token that expires with the workshop (servebox/shared_workshop.py). Every resource is
 the attendee's own and named after them, so adding or removing one touches no one else.
 """
 
@@ -21,11 +21,10 @@ import pulumi_kubernetes as k8s
 from components.config import WorkshopSettings
 from components.model import Models, ModelsArgs
 from components.model.served import ModelSpec
-from components.naming import component_type, standard_labels
+from components.naming import ATTENDEE_ACCOUNT, component_type, standard_labels
 from components.storage.minio import MinioStore
 
-ACCOUNT = "attendee"
-"""The attendee's ServiceAccount (and Role, RoleBinding) in their namespace."""
+ACCOUNT = ATTENDEE_ACCOUNT
 POD_LIMIT = 8
 SERVICE_LIMIT = 24
 """Knative makes several Services per revision (the revision's, its private one, the route's)."""

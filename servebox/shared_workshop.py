@@ -24,14 +24,14 @@ import yaml
 from pulumi import automation as auto
 from rich.console import Console
 
+from components.naming import ATTENDEE_ACCOUNT
 from components.outputs import ATTENDEES, KUBECONFIG
 from servebox import lifecycle, model_status, roster, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, WorkshopView
 from servebox.stacks import Pulumi, ServeboxError
 
-ACCOUNT = "attendee"
-"""The attendee's ServiceAccount in their namespace (components/workshop.py ACCOUNT)."""
+ACCOUNT = ATTENDEE_ACCOUNT
 KUBECONFIG_DIR = "kubeconfigs"
 
 

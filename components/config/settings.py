@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 
 from components.kubeconfig import ClusterEntry
+from components.naming import attendee_namespace
 
 __all__ = [
     "AVAILABLE_SERVING",
@@ -18,8 +19,8 @@ __all__ = [
     "GcpSettings",
     "KindSettings",
     "ModelSettings",
-    "NetworkMode",
     "Canary",
+    "NetworkMode",
     "OwnModel",
     "ScaleMetric",
     "Serving",
@@ -280,7 +281,7 @@ class WorkshopSettings:
     """The sum of an attendee's pods' memory requests (attendeeMemory)."""
 
     def namespace(self, attendee: str) -> str:
-        return f"ws-{attendee}"
+        return attendee_namespace(attendee)
 
 
 @dataclass(frozen=True)

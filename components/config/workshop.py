@@ -9,8 +9,8 @@ from components.config import sizing
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
 from components.config.schema import _Reader, known
 from components.config.settings import DeploymentMode, ModelSettings, Serving, StoreKind, Target, WorkshopSettings
+from components.naming import attendee_namespace
 
-ATTENDEE_NAMESPACE_PREFIX = "ws-"
 _ID = re.compile(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?")
 
 
@@ -39,7 +39,7 @@ def read_workshop(
     repeated = sorted({item for item in ids if ids.count(item) > 1})
     if repeated:
         read.problem("attendees", given, f"each id once ({', '.join(repeated)} repeats)", ",".join(dict.fromkeys(ids)))
-    if model_namespace in {f"{ATTENDEE_NAMESPACE_PREFIX}{item}" for item in ids}:
+    if model_namespace in {attendee_namespace(item) for item in ids}:
         read.problems.append(f"modelNamespace: got {model_namespace!r}, an attendee's namespace; allowed: another name. "
                              "Fix: pulumi config set modelNamespace models")
     if target is Target.EXISTING and store is not StoreKind.MINIO and store is not None:
