@@ -30,6 +30,7 @@ from servebox import lifecycle, model_status, roster, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, WorkshopView
 from servebox.stacks import Pulumi, ServeboxError
+from servebox.workshop import TAG_WORKSHOP
 
 ACCOUNT = ATTENDEE_ACCOUNT
 KUBECONFIG_DIR = "kubeconfigs"
@@ -96,7 +97,7 @@ class SharedWorkshop:
 
     def up(self, options: SharedOptions) -> tuple[Outcome, list[dict[str, str]]]:
         attendees = roster.read_attendees(options.roster_path, options.event)
-        tags = {**lifecycle.expiry_tags("workshop", self.now(), options.ttl_hours), "servebox:workshop": options.event}
+        tags = {**lifecycle.expiry_tags("workshop", self.now(), options.ttl_hours), TAG_WORKSHOP: options.event}
         view = WorkshopView(self.console, time.monotonic)
         view.add(options.event, options.event)
         progress = ResourceProgress(time.monotonic)
@@ -119,7 +120,14 @@ class SharedWorkshop:
             seconds = int(options.ttl_hours * 3600)
             for attendee in attendees:
                 namespace = corners[attendee.attendee]["namespace"]
-                kubeconfig = attendee_kubeconfig(yaml.safe_load(admin), namespace, self.token(admin, namespace, seconds))
+                try:
+                    token = self.token(admin, namespace, seconds)
+                except Exception as failure:  # the client's connection and API errors: say which, then stop
+                    raise ServeboxError(
+                        f"stack {options.event} is up, but attendee {attendee.attendee}'s token could not be made "
+                        f"({type(failure).__name__}: {failure}); run the same workshop up --shared again"
+                    ) from None
+                kubeconfig = attendee_kubeconfig(yaml.safe_load(admin), namespace, token)
                 path = options.out_dir / KUBECONFIG_DIR / f"{attendee.attendee}.yaml"
                 write_private(path, yaml.safe_dump(kubeconfig, sort_keys=False))
                 files[attendee.attendee] = str(path.relative_to(options.out_dir))

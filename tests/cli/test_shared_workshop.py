@@ -119,3 +119,16 @@ def test_shared_status_reads_each_attendees_models_and_down_removes_the_one_stac
     done = fake.servebox("workshop", "down", "--shared", timeout=120)
     assert done.returncode == 0, done.stderr
     assert fake.stacks() == []
+
+
+def test_a_failed_shared_up_hands_out_no_kubeconfig_and_says_why(fake, cluster, tmp_path) -> None:
+    kubeconfig, _url, asked = cluster
+    fake.script(outputs=_outputs(kubeconfig), rules=[{"command": "up", "action": "fail", "stderr": "error: quota exceeded"}])
+    roster = tmp_path / "attendees.csv"
+    roster.write_text("attendee\nada\n")
+    out = tmp_path / "out"
+    done = fake.servebox("workshop", "up", "--shared", "--roster", str(roster), "--out", str(out), timeout=120)
+    assert done.returncode == 10
+    assert "stack ws failed" in done.stderr and "error: quota exceeded" in done.stderr
+    assert not (out / "kubeconfigs").exists() and not [a for a in asked if a[0] == "POST"]
+    assert (out / "roster.csv").read_text().splitlines()[1].split(",")[3] == "failed"
