@@ -52,6 +52,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "existing-s3": ("existing", {"kubeContext": EKS, "store": "s3"}),
     "existing-parts-off": ("existing", {"kubeContext": "lab", "installCertManager": False, "installIstio": False,
                                          "installKnative": False, "ingressDomain": "models.example.com"}),
+    # A shared workshop of two on one VM: each corner, MinIO on the VM, its port open to adminCidrs.
+    "gcp-shared": ("gcp", {**GCP, "attendees": "ada,bob"}),
 }
 
 
