@@ -13,7 +13,7 @@ from components.model import Models, ModelsArgs, ensure_sample_artifact
 from components.model.own import own_spec
 from components.platform import Platform, PlatformArgs, PlatformParts
 from components.storage import create_store
-from components.storage.minio import MinioStore
+from components.storage.base import SharedStore
 from components.workshop import Attendee, AttendeeArgs, attendee_outputs
 
 settings = load_settings()
@@ -74,7 +74,7 @@ if settings.workshop is not None:
                 attendee=attendee,
                 workshop=settings.workshop,
                 models=models_args,
-                store=cast(MinioStore, store),
+                store=cast(SharedStore, store),
                 own=tuple(own_spec(model) for model in settings.own_models if model.attendee == attendee),
             ),
             opts=on_cluster,

@@ -4,7 +4,8 @@ Per attendee (`attendees`): a namespace `ws-<id>` with the sample model served f
 model layer's own NetworkPolicies (deny-all, requests from the gateway, the download from the
 store: nothing from or to another attendee) and Pod Security labels; a ResourceQuota and a
 LimitRange (CPU and memory requests, pods, services); store keys of their own, a MinIO user whose
-policy reads their prefix `<id>/` only (components/storage/minio.py `prefix_reader`); and a
+policy reads their prefix `<id>/` only, or on GKE and EKS a cloud identity of their own bound
+to their predictors (each store's `prefix_reader`, storage/base.py SharedStore); and a
 ServiceAccount `attendee` whose Role reaches their namespace only, for the kubeconfig the tools
 hand out with a token that expires with the workshop (servebox/shared_workshop.py). Every resource is
 the attendee's own and named after them, so adding or removing one touches no one else.
@@ -21,8 +22,8 @@ import pulumi_kubernetes as k8s
 from components.config import WorkshopSettings
 from components.model import Models, ModelsArgs
 from components.model.served import ModelSpec
-from components.naming import ATTENDEE_ACCOUNT, component_type, standard_labels
-from components.storage.minio import MinioStore
+from components.naming import ATTENDEE_ACCOUNT, component_type, predictor_service_account, standard_labels
+from components.storage.base import SharedStore
 
 ACCOUNT = ATTENDEE_ACCOUNT
 POD_LIMIT = 8
@@ -56,7 +57,8 @@ class AttendeeArgs:
     models: ModelsArgs
     """The stack's models' inputs (platform, gateway, smoke test); namespace, store and models are
     replaced by the attendee's own."""
-    store: MinioStore
+    store: SharedStore
+    """The stack's store, of which the attendee gets a prefix and a reader of their own."""
     own: tuple[ModelSpec, ...] = ()
     """Models the organiser serves for this attendee (`models` entries with their `attendee`)."""
 
@@ -71,9 +73,10 @@ class Attendee(pulumi.ComponentResource):
         super().__init__(component_type("workshop", "Attendee"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = namespace = args.workshop.namespace(args.attendee)
-        store = args.store.prefix_reader(f"{name}-store", args.attendee, namespace, self)
         sample = dataclasses.replace(args.models.sample, namespace=namespace) if args.models.sample else None
         own = tuple(dataclasses.replace(spec, settings=dataclasses.replace(spec.settings, namespace=namespace)) for spec in args.own)
+        predictors = tuple(predictor_service_account(model.name) for model in (*((sample,) if sample else ()), *(s.settings for s in own)))
+        store = args.store.prefix_reader(f"{name}-store", args.attendee, namespace, predictors, self)
         self.models = Models(
             f"{name}-model",
             dataclasses.replace(args.models, namespace=namespace, sample=sample, own=own, store=store),

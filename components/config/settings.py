@@ -326,5 +326,6 @@ class Settings:
         """(namespace, name) of every served model's ServiceAccount: whom a keyless store binds."""
         from components.naming import predictor_service_account
 
-        names = ([self.model.name] if self.serve_sample else []) + [m.settings.name for m in self.own_models]
+        # Models served for a shared workshop's attendees are read by each attendee's own identity.
+        names = ([self.model.name] if self.serve_sample else []) + [m.settings.name for m in self.own_models if m.attendee is None]
         return tuple((self.model.namespace, predictor_service_account(name)) for name in names)

@@ -42,12 +42,6 @@ def read_workshop(
     if model_namespace in {attendee_namespace(item) for item in ids}:
         read.problems.append(f"modelNamespace: got {model_namespace!r}, an attendee's namespace; allowed: another name. "
                              "Fix: pulumi config set modelNamespace models")
-    if target is Target.EXISTING and store is not StoreKind.MINIO and store is not None:
-        read.problems.append(
-            f"attendees: got {len(ids)} attendees on target existing with store {store.value}; allowed: a shared workshop "
-            "with store minio (each attendee's store keys are a MinIO user limited to their prefix; per-attendee "
-            "Workload Identity or IRSA bindings are not built yet). Fix: pulumi config set store minio"
-        )
     if machine is not None and None not in (serving, mode, model) and not read.problems[before:]:
         _check_machine(read, machine, len(ids), known(serving), known(mode), known(model))
     cpu = read.value("attendeeCpu")

@@ -19,6 +19,7 @@ https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ import pulumi_gcp as gcp
 from components import network_policy
 from components.cluster.base import GkeWorkloadIdentity
 from components.naming import component_type
-from components.storage.base import PredictorCredentials, StoredObject
+from components.storage.base import PredictorCredentials, PrefixStore, StoredObject
 
 METADATA_SERVER = "169.254.169.254/32"
 """Where a Compute Engine VM (and a GKE pod) gets its access tokens."""
@@ -36,6 +37,22 @@ GKE_METADATA_SERVER = "169.254.169.252/32"
 READER_ROLE = "roles/storage.objectViewer"
 """storage.objects.get and storage.objects.list: what the storage initializer calls, nothing more."""
 WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
+LISTER_ROLE = "roles/storage.legacyBucketReader"
+"""storage.buckets.get and storage.objects.list: what a prefix-limited reader needs beside its
+objects (the storage initializer lists the model's directory first)."""
+
+
+def prefix_condition(bucket: str, prefix: str) -> str:
+    """The IAM condition that limits a grant to the objects under `prefix/` (CEL over the object's
+    resource name, https://cloud.google.com/storage/docs/access-control/iam#conditions)."""
+    return f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix}/")'
+
+
+def attendee_account_id(reader_account_id: str, attendee: str) -> str:
+    """A Google service account id (6-30 characters) of its own per attendee: the stack's reader's
+    stem, a digest of the attendee (ids may be up to 20 characters), the attendee's start."""
+    digest = hashlib.sha256(f"{reader_account_id}/{attendee}".encode()).hexdigest()[:6]
+    return f"{reader_account_id[:10].rstrip('-')}-{attendee[:12].rstrip('-')}-{digest}"
 """Lets the named Kubernetes ServiceAccount act as the Google service account, nothing more."""
 SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
 
@@ -129,8 +146,54 @@ class GcsStore(pulumi.ComponentResource):
         )
         self._ready.append(self._grant)
         self._provider = self.get_provider("gcp::")
+        self._reader = reader
         self.bucket = bucket.name
         self.register_outputs({"bucket": self.bucket})
+
+    def prefix_reader(
+        self, name: str, prefix: str, reader_namespace: str, service_accounts: tuple[str, ...], parent: pulumi.Resource
+    ) -> PrefixStore:
+        """An attendee's corner (base.SharedStore), on GKE: a Google service account of their own
+        that their predictors act as through Workload Identity, reading the objects under `prefix/`
+        only (an IAM condition on the object's name). Listing is a bucket permission that IAM
+        conditions cannot narrow by prefix, so it lists every object's name; GCS's own answer to
+        that is managed folders, which servebox does not make."""
+        reader = self._reader
+        if not isinstance(reader, WorkloadIdentityReader):
+            raise ValueError("a GCS store has attendees only on GKE, through Workload Identity")
+        child = pulumi.ResourceOptions(parent=parent, provider=self._provider)
+        account = gcp.serviceaccount.Account(
+            f"{name}-reader-account",
+            account_id=attendee_account_id(reader.account_id, prefix),
+            display_name=f"servebox attendee {prefix}: reads its prefix",
+            opts=child,
+        )
+        ready: list[pulumi.Resource] = [
+            gcp.serviceaccount.IAMMember(
+                f"{name}-workload-identity-{service_account}",
+                service_account_id=account.name,
+                role=WORKLOAD_IDENTITY_ROLE,
+                member=reader.identity.member(reader_namespace, service_account),
+                opts=child,
+            )
+            for service_account in service_accounts
+        ]
+        member = pulumi.Output.concat("serviceAccount:", account.email)
+        ready.append(gcp.storage.BucketIAMMember(
+            f"{name}-reader",
+            bucket=self.bucket,
+            role=READER_ROLE,
+            member=member,
+            condition=gcp.storage.BucketIAMMemberConditionArgs(
+                title=f"servebox-{prefix}",
+                description=f"objects under {prefix}/ only",
+                expression=self.bucket.apply(lambda bucket: prefix_condition(bucket, prefix)),
+            ),
+            opts=child,
+        ))
+        ready.append(gcp.storage.BucketIAMMember(f"{name}-lister", bucket=self.bucket, role=LISTER_ROLE, member=member, opts=child))
+        self._ready.extend(ready)
+        return PrefixStore(self, prefix, annotations=account.email.apply(lambda email: {SERVICE_ACCOUNT_ANNOTATION: email}))
 
     def upload(
         self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()

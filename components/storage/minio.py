@@ -29,7 +29,7 @@ from components import kube, network_policy, versions
 from components.cluster.kind import STORE_NODE_PORT
 from components.naming import component_type, standard_labels
 from components.platform.readiness import service_address
-from components.storage.base import PredictorCredentials, StoredObject
+from components.storage.base import PredictorCredentials, PrefixStore, StoredObject, prefix_read_policy
 
 NAMESPACE = "model-store"
 SERVICE = "minio"
@@ -66,28 +66,6 @@ def read_only_policy(bucket: str) -> str:
             "Statement": [
                 {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{bucket}"]},
                 {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
-            ],
-        },
-        sort_keys=True,
-    )
-
-
-def prefix_read_policy(bucket: str, prefix: str) -> str:
-    """An IAM policy that lists and reads the objects under `prefix/` of `bucket`, and nothing else:
-    ListBucket only with an s3:prefix inside it (KServe's storage initializer lists the model's
-    directory, then gets each object)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [f"arn:aws:s3:::{bucket}"]},
-                {
-                    "Effect": "Allow",
-                    "Action": ["s3:ListBucket"],
-                    "Resource": [f"arn:aws:s3:::{bucket}"],
-                    "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
-                },
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*"]},
             ],
         },
         sort_keys=True,
@@ -377,11 +355,13 @@ class MinioStore(pulumi.ComponentResource):
             environment=pulumi.Output.secret(keys.apply(lambda pair: {**pair, **storage_environment(self.endpoint_in_cluster)})),
         )
 
-    def prefix_reader(self, name: str, prefix: str, reader_namespace: str, parent: pulumi.Resource) -> PrefixStore:
-        """The store as one namespace of a shared workshop sees it: its uploads under `prefix/`, read
-        by a MinIO user of its own whose policy reaches that prefix only, the S3 API open to that
-        namespace's pods. Every resource is the namespace's own (named `<name>-...`), so that adding
-        or removing one touches no other."""
+    def prefix_reader(
+        self, name: str, prefix: str, reader_namespace: str, service_accounts: tuple[str, ...], parent: pulumi.Resource
+    ) -> PrefixStore:
+        """An attendee's corner (base.SharedStore): a MinIO user of their own whose policy reads
+        `prefix/` only, its keys for their predictors' Secret, the S3 API open to their namespace's
+        pods. Every resource is theirs (named `<name>-...`), so adding or removing one touches no
+        other."""
         child = pulumi.ResourceOptions(parent=parent)
         in_store = pulumi.ResourceOptions(parent=parent, provider=self._provider)
         policy = minio.IamPolicy(
@@ -404,7 +384,7 @@ class MinioStore(pulumi.ComponentResource):
                 opts=child,
             )
         keys = pulumi.Output.all(reader.name, secret_key).apply(lambda pair: {"AWS_ACCESS_KEY_ID": pair[0], "AWS_SECRET_ACCESS_KEY": pair[1]})
-        return PrefixStore(self, prefix, self._credentials(keys))
+        return PrefixStore(self, prefix, credentials=self._credentials(keys))
 
     def upload(
         self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
@@ -420,27 +400,3 @@ class MinioStore(pulumi.ComponentResource):
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("s3://", self.bucket, "/", directory))
-
-
-class PrefixStore:
-    """A MinIO store narrowed to one prefix and one reader (MinioStore.prefix_reader): the store
-    contract (storage/base.py) for one attendee of a shared workshop."""
-
-    service_account_annotations: None = None
-
-    def __init__(self, store: MinioStore, prefix: str, credentials: PredictorCredentials) -> None:
-        self._store, self.prefix, self.predictor_credentials = store, prefix, credentials
-
-    @property
-    def bucket(self) -> pulumi.Output[str]:
-        return self._store.bucket
-
-    @property
-    def predictor_egress(self) -> tuple[network_policy.Rule, ...]:
-        return self._store.predictor_egress
-
-    def upload(
-        self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()
-    ) -> StoredObject:
-        """Upload under the prefix: `key` becomes `<prefix>/<key>`."""
-        return self._store.upload(resource_name, local_path, f"{self.prefix}/{key}", parent, aliases)

@@ -28,7 +28,7 @@ import pulumi_aws as aws
 from components import network_policy
 from components.cluster.base import EksOidcProvider
 from components.naming import component_type
-from components.storage.base import PredictorCredentials, StoredObject
+from components.storage.base import PredictorCredentials, PrefixStore, StoredObject, prefix_read_policy
 
 METADATA_SERVER = "169.254.169.254/32"
 """The instance metadata service the instance profile's credentials come from."""
@@ -180,8 +180,39 @@ class S3Store(pulumi.ComponentResource):
         )
         self._ready = [private, encrypted, owned, grant]
         self._provider = self.get_provider("aws::")
+        self._reader = reader
         self.bucket = bucket.id
         self.register_outputs({"bucket": self.bucket})
+
+    def prefix_reader(
+        self, name: str, prefix: str, reader_namespace: str, service_accounts: tuple[str, ...], parent: pulumi.Resource
+    ) -> PrefixStore:
+        """An attendee's corner (base.SharedStore), on EKS: an IAM role of their own that only their
+        predictors' ServiceAccounts may assume (IRSA), listing and reading the objects under
+        `prefix/` only."""
+        reader = self._reader
+        if not isinstance(reader, IrsaReader):
+            raise ValueError("an S3 store has attendees only on EKS, through IRSA")
+        child = pulumi.ResourceOptions(parent=parent, provider=self._provider)
+        accounts = tuple((reader_namespace, account) for account in service_accounts)
+        role = aws.iam.Role(
+            f"{name}-reader-role",
+            name=f"{reader.role_name[: 64 - len(prefix) - 1]}-{prefix}",
+            description=f"servebox attendee {prefix}: reads its prefix, assumed through IRSA only",
+            assume_role_policy=pulumi.Output.all(reader.oidc.arn, reader.oidc.issuer).apply(
+                lambda values: irsa_trust_policy(values[0], values[1], accounts)
+            ),
+            opts=child,
+        )
+        self._ready.append(aws.iam.RolePolicy(
+            f"{name}-reader",
+            name=pulumi.Output.concat(self.bucket, f"-{prefix}-read"),
+            role=role.name,
+            policy=self.bucket.apply(lambda bucket: prefix_read_policy(bucket, prefix)),
+            opts=child,
+        ))
+        region = reader.region
+        return PrefixStore(self, prefix, annotations=role.arn.apply(lambda arn: {ROLE_ARN_ANNOTATION: arn, REGION_ANNOTATION: region}))
 
     def upload(
         self, resource_name: str, local_path: str, key: str, parent: pulumi.Resource, aliases: Sequence[str] = ()

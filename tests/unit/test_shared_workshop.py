@@ -269,14 +269,6 @@ def test_on_a_vm_the_store_is_minio_on_the_vm_its_api_open_to_admin_cidrs_only()
     assert aws_reaches(ingress, Packet(admin, "tcp", 31900)) and not aws_reaches(ingress, Packet(stranger, "tcp", 31900))
 
 
-def test_on_existing_a_cloud_store_is_refused_with_the_reason(kubeconfig_file) -> None:  # noqa: F811
-    from tests.unit.test_existing import GKE, existing
-
-    with pytest.raises(ConfigError) as refused:
-        run_program(existing(kubeconfig_file, GKE, store="gcs", attendees="ada", **{"gcp:region": "us-central1"}), stack="ws")
-    assert "attendees: got 1 attendees on target existing with store gcs; allowed: a shared workshop with store minio" in refused.value.problems[0]
-
-
 def test_the_organiser_serves_an_attendees_own_model_in_their_namespace_from_their_prefix(tmp_path) -> None:
     import joblib
     import numpy as np
@@ -311,3 +303,43 @@ def test_adding_an_attendee_touches_only_their_objects(run: ProgramRun) -> None:
     assert set(run.resources) <= set(grown.resources)
     changed = [name for name, r in run.resources.items() if grown[name].inputs != r.inputs]
     assert changed == []  # nothing shared lists the attendees: no one else's object changes
+
+
+def test_on_gke_each_attendee_reads_their_prefix_as_a_google_account_of_their_own(kubeconfig_file) -> None:  # noqa: F811
+    from tests.unit.test_existing import GKE, existing
+
+    run = run_program(existing(kubeconfig_file, GKE, store="gcs", attendees=ROSTER, **{"gcp:region": "us-central1"}), stack="ws")
+    account = run["attendee-ada-store-reader-account"].inputs
+    assert 6 <= len(account["accountId"]) <= 30 and "ada" in account["accountId"]
+    assert account["accountId"] != run["attendee-bob-store-reader-account"].inputs["accountId"]
+    binding = run["attendee-ada-store-workload-identity-mnist-predictor"].inputs
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    assert binding["member"].endswith("[ws-ada/mnist-predictor]")
+    grant = run["attendee-ada-store-reader"].inputs
+    assert grant["role"] == "roles/storage.objectViewer"
+    bucket = run["store-bucket"].inputs["name"]
+    assert grant["condition"]["expression"] == f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/ada/")'
+    assert run["attendee-ada-store-lister"].inputs["role"] == "roles/storage.legacyBucketReader"
+    sa = run["attendee-ada-model-service-account"].inputs["metadata"]
+    assert sa["namespace"] == "ws-ada" and "iam.gke.io/gcp-service-account" in sa["annotations"]
+    assert sa["annotations"] != run["model-service-account"].inputs["metadata"]["annotations"]  # not the stack's reader
+    # The stack's own reader binds the stack's own predictors only.
+    assert not [n for n in run.resources if n.startswith("store-workload-identity-") and "ws-" in run[n].inputs["member"]]
+
+
+def test_on_eks_each_attendee_assumes_a_role_of_their_own_limited_to_their_prefix(kubeconfig_file) -> None:  # noqa: F811
+    import json as jsonlib
+
+    from tests.unit.test_existing import EKS, existing
+
+    run = run_program(existing(kubeconfig_file, EKS, store="s3", attendees=ROSTER), stack="ws")
+    role = run["attendee-ada-store-reader-role"].inputs
+    trust = jsonlib.loads(role["assumeRolePolicy"])
+    subjects = [v for st in trust["Statement"] for cond in st["Condition"].values() for k, v in cond.items() if k.endswith(":sub")]
+    assert subjects == ["system:serviceaccount:ws-ada:mnist-predictor"]
+    policy = jsonlib.loads(run["attendee-ada-store-reader"].inputs["policy"])
+    listing = [st for st in policy["Statement"] if st["Action"] == ["s3:ListBucket"]]
+    assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["ada/*"]}}
+    assert [st["Resource"] for st in policy["Statement"] if st["Action"] == ["s3:GetObject"]][0][0].endswith("/ada/*")
+    sa = run["attendee-ada-model-service-account"].inputs["metadata"]["annotations"]
+    assert sa["eks.amazonaws.com/role-arn"] != run["model-service-account"].inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
