@@ -30,7 +30,7 @@ from servebox import lifecycle, model_status, roster, stacks
 from servebox.outcomes import Outcome
 from servebox.progress import ResourceProgress, WorkshopView
 from servebox.stacks import Pulumi, ServeboxError
-from servebox.workshop import TAG_WORKSHOP
+from servebox.workshop import TAG_WORKSHOP, note_model_cidrs
 
 ACCOUNT = ATTENDEE_ACCOUNT
 KUBECONFIG_DIR = "kubeconfigs"
@@ -97,6 +97,7 @@ class SharedWorkshop:
 
     def up(self, options: SharedOptions) -> tuple[Outcome, list[dict[str, str]]]:
         attendees = roster.read_attendees(options.roster_path, options.event)
+        note_model_cidrs(options.settings, self.console)
         tags = {**lifecycle.expiry_tags("workshop", self.now(), options.ttl_hours), TAG_WORKSHOP: options.event}
         view = WorkshopView(self.console, time.monotonic)
         view.add(options.event, options.event)

@@ -64,6 +64,14 @@ class AttendeeResult:
     expires_at: str = ""
 
 
+def note_model_cidrs(settings: Mapping[str, str], console: Console) -> None:
+    """On a VM target without modelCidrs: say that only this machine may call the models."""
+    if settings.get("target", "kind") in ("gcp", "aws") and "modelCidrs" not in settings:
+        console.print(
+            "note: modelCidrs is auto: only this machine's address may call the models. For attendees "
+            "elsewhere: --set modelCidrs=<the venue's CIDR> (or 0.0.0.0/0)", markup=False, highlight=False)
+
+
 def validate_parallel(value: int) -> int:
     """--parallel must be at least 1."""
     if value < 1:
@@ -106,10 +114,7 @@ class Workshop:
         attendees = roster.read_attendees(options.roster_path, options.event)
         validate_parallel(options.parallel)
         results = [AttendeeResult(a) for a in attendees]
-        if options.settings.get("target", "kind") != "kind" and "modelCidrs" not in options.settings:
-            self.console.print(
-                "note: modelCidrs is auto: only this machine's address may call the models. For attendees "
-                "elsewhere: --set modelCidrs=<the venue's CIDR> (or 0.0.0.0/0)", markup=False, highlight=False)
+        note_model_cidrs(options.settings, self.console)
         view = WorkshopView(self.console, self.clock)
         for attendee in attendees:
             view.add(attendee.attendee, attendee.stack)
