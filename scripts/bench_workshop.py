@@ -3,7 +3,7 @@
 For each cloud and class size it plans the shared stack under Pulumi mocks (tests/harness.py, the
 program as `pulumi up` runs it, on the machine type components/config/sizing.py names as the
 smallest that holds the class) and reports: the resources registered, the CPU and memory
-requested at once (k3s, the platform with MinIO, every attendee's model and its sidecar), the
+requested at once (k3s, the platform with MinIO, every sample's pod and its sidecar: the stack's and each attendee's), the
 machine, the cost per attendee-hour against one VM each (the README's per-stack figures: the
 default VM, its disk and its IPv4 address), and how long the program takes to plan it.
 
@@ -40,7 +40,8 @@ SAMPLE_CPU, SAMPLE_MEMORY = Decimal(100), Decimal(256 * sizing.MiB)
 
 
 def measure(cloud: str, attendees: int) -> dict:
-    need = sizing.needed(attendees, "kserve", "knative", SAMPLE_CPU, SAMPLE_MEMORY)
+    # Every attendee's sample and the stack's own, each one pod (their modelMinReplicas default).
+    need = sizing.needed([(SAMPLE_CPU, SAMPLE_MEMORY)] * (attendees + 1), "kserve", "knative")
     machine = sizing.smallest_fit(cloud, need)
     if machine is None:
         return {"cloud": cloud, "attendees": attendees, "machine": None, "note": "no machine in the table holds the class"}
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['cloud']:<5} {r['attendees']:>9} {r['resources']:>9} {requested:>16} {r['machine']:<13} "
               f"{r['shared_per_attendee_hour']:>12} {r['one_vm_each_per_attendee_hour']:>11} {str(r['cheaper_by']) + 'x':>8} "
               f"{r['plan_seconds']:>7}")
-    print("(requested: at once, every attendee's model and sidecar with k3s and the platform; prices on demand, list)")
+    print("(requested: at once, every sample's pod and sidecar, the stack's and each attendee's, with k3s and the platform; "
+          "prices on demand, list)")
     return 0
 
 

@@ -225,7 +225,7 @@ def parse_settings(
 
     store = _store_kind(read, target)
     machine = (("gcp", "gcpMachineType", gcp.machine_type) if gcp else ("aws", "awsInstanceType", aws.instance_type) if aws else None)
-    workshop = read_workshop(read, target, store, namespace, serving, mode, defaults, machine)
+    workshop = read_workshop(read, target, store, namespace, serving, mode, defaults, machine, serve_sample, own_models)
     attendee_ids = workshop.attendees if workshop else ()
     for index, model in enumerate(own_models):
         if model.attendee is not None and model.attendee not in attendee_ids:

@@ -15,6 +15,7 @@ clouds' price pages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,13 +70,13 @@ def serving_key(serving: str, mode: str) -> str:
     return "seldon" if serving == "seldon" else mode
 
 
-def needed(attendees: int, serving: str, mode: str, cpu_request: Decimal, memory_request: Decimal) -> tuple[int, int]:
-    """(millicores, bytes) the node must have allocatable: k3s, the platform, and every attendee's
-    model with its sidecar at once."""
+def needed(models: Sequence[tuple[Decimal, Decimal]], serving: str, mode: str) -> tuple[int, int]:
+    """(millicores, bytes) the node must have allocatable: k3s, the platform, and every model's
+    predictor pod (its (cpu, memory) requests) with its sidecar, all at once."""
     key = serving_key(serving, mode)
     platform, sidecar = PLATFORM_REQUESTS[key], SIDECAR_REQUESTS[key]
-    cpu = K3S_OWN[0] + platform[0] + attendees * (int(cpu_request) + sidecar[0])
-    memory = K3S_OWN[1] + platform[1] + attendees * (int(memory_request) + sidecar[1])
+    cpu = K3S_OWN[0] + platform[0] + sum(int(model_cpu) + sidecar[0] for model_cpu, _ in models)
+    memory = K3S_OWN[1] + platform[1] + sum(int(model_memory) + sidecar[1] for _, model_memory in models)
     return cpu, memory
 
 

@@ -8,7 +8,15 @@ import re
 from components.config import sizing
 from components.config.quantities import _CPU_ALLOWED, _MEMORY_ALLOWED, cpu_millicores, memory_bytes
 from components.config.schema import _Reader, known
-from components.config.settings import DeploymentMode, ModelSettings, Serving, StoreKind, Target, WorkshopSettings
+from components.config.settings import (
+    DeploymentMode,
+    ModelSettings,
+    OwnModel,
+    Serving,
+    StoreKind,
+    Target,
+    WorkshopSettings,
+)
 from components.naming import attendee_namespace
 
 _ID = re.compile(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?")
@@ -23,10 +31,13 @@ def read_workshop(
     mode: DeploymentMode | None,
     model: ModelSettings | None,
     machine: tuple[str, str, str] | None,
+    samples: bool = True,
+    own_models: tuple[OwnModel, ...] = (),
 ) -> WorkshopSettings | None:
     """The attendees and their quota, or None without attendees; problems added to `read`.
-    `machine`: (cloud, key, machine type) on a VM target, which must hold every attendee's model
-    at once (components/config/sizing.py)."""
+    `machine`: (cloud, key, machine type) on a VM target, which must hold every model at once
+    (components/config/sizing.py): the samples (the stack's and each attendee's, when `samples`)
+    and the `own_models`, each at its minimum replicas (at least one: a class calls them all)."""
     given = read.value("attendees")
     ids = [item.strip() for item in given.split(",") if item.strip()]
     if not ids:
@@ -43,7 +54,8 @@ def read_workshop(
         read.problems.append(f"modelNamespace: got {model_namespace!r}, an attendee's namespace; allowed: another name. "
                              "Fix: pulumi config set modelNamespace models")
     if machine is not None and None not in (serving, mode, model) and not read.problems[before:]:
-        _check_machine(read, machine, len(ids), known(serving), known(mode), known(model))
+        settings = [known(model)] * ((len(ids) + 1) if samples else 0) + [own.settings for own in own_models]
+        _check_machine(read, machine, len(ids), settings, known(serving), known(mode))
     cpu = read.value("attendeeCpu")
     if not cpu_millicores(cpu):
         read.problem("attendeeCpu", cpu, _CPU_ALLOWED)
@@ -55,19 +67,23 @@ def read_workshop(
     return WorkshopSettings(attendees=tuple(ids), cpu=cpu, memory=memory)
 
 
-def _check_machine(read: _Reader, machine: tuple[str, str, str], attendees: int, serving: Serving, mode: DeploymentMode,
-                   model: ModelSettings) -> None:
-    """Refuse a machine type that cannot hold every attendee's model at once, naming the smallest that can."""
+def _check_machine(read: _Reader, machine: tuple[str, str, str], attendees: int, models: list[ModelSettings], serving: Serving,
+                   mode: DeploymentMode) -> None:
+    """Refuse a machine type that cannot hold every model at once, naming the smallest that can."""
     cloud, key, name = machine
-    cpu, memory = cpu_millicores(model.cpu_request), memory_bytes(model.memory_request)
-    if cpu is None or memory is None:
-        return  # reported with its own key
-    need = sizing.needed(attendees, serving.value, mode.value, cpu, memory)
+    requests = []
+    for settings in models:
+        cpu, memory = cpu_millicores(settings.cpu_request), memory_bytes(settings.memory_request)
+        if cpu is None or memory is None:
+            return  # reported with its own key
+        requests += [(cpu, memory)] * max(1, settings.min_replicas)
+    need = sizing.needed(requests, serving.value, mode.value)
     chosen = sizing.machine(cloud, name)
     if chosen is not None and sizing.fits(chosen, need):
         return
     smallest = sizing.smallest_fit(cloud, need)
-    wants = f"{need[0]}m CPU and {need[1] / sizing.GiB:.1f} GiB requested by k3s, the platform and {attendees} attendees' models at once"
+    wants = (f"{need[0]}m CPU and {need[1] / sizing.GiB:.1f} GiB requested by k3s, the platform and {len(requests)} "
+             f"model pods at once (the stack's and {attendees} attendees')")
     if chosen is None:
         read.warnings.append(f"{key}: {name!r} is not in servebox's table of machine types, so it cannot tell whether "
                              f"it holds {wants}" + (f"; {smallest.name} does" if smallest else ""))

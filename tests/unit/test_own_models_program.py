@@ -193,7 +193,7 @@ def test_an_entry_that_is_not_an_object_is_refused_by_the_cli():
 def test_an_unknown_field_is_refused_with_a_suggestion(artifacts):
     assert problems({"models": [{"name": "churn", "path": str(artifacts["churn"]), "maxReplica": 2}]}) == [
         "models[0].maxReplica: got 2 for a field models do not have (did you mean maxReplicas?); allowed: name, path, "
-        "uri, format, protocol, minReplicas, maxReplicas, cpuRequest, memoryRequest, cpuLimit, memoryLimit, canaryPath, canaryUri, canaryPercent. "
+        "uri, format, protocol, minReplicas, maxReplicas, cpuRequest, memoryRequest, cpuLimit, memoryLimit, canaryPath, canaryUri, canaryPercent, attendee. "
         "Fix: pulumi config rm --path 'models[0].maxReplica'"
     ]
 

@@ -246,9 +246,9 @@ def test_a_machine_that_cannot_hold_the_class_is_refused_naming_the_smallest_tha
     with pytest.raises(ConfigError) as refused:
         run_program({**stack, "attendees": THIRTY}, stack="ws")
     assert refused.value.problems == [
-        f"{key}: got {given!r}; allowed: a machine type with room for 4030m CPU and 11.8 GiB requested by k3s, the platform "
-        f"and 30 attendees' models at once ({given}: {shape}); the smallest that holds them is {smallest}. Fix: pulumi config "
-        f"set {key} {smallest}"
+        f"{key}: got {given!r}; allowed: a machine type with room for 4155m CPU and 12.1 GiB requested by k3s, the platform "
+        f"and 31 model pods at once (the stack's and 30 attendees') ({given}: {shape}); the smallest that holds them is "
+        f"{smallest}. Fix: pulumi config set {key} {smallest}"
     ]
 
 

@@ -34,9 +34,12 @@ def test_seldons_platform_and_executor_are_the_benchmarks() -> None:
 
 
 def test_a_class_needs_every_model_at_once_and_the_cheapest_machine_that_holds_it_is_chosen() -> None:
-    need = sizing.needed(30, "kserve", "knative", Decimal(100), Decimal(256 * sizing.MiB))
-    assert need == (60 + 220 + 30 * 125, 1_596_000_000 + 928 * sizing.MiB + 30 * 320 * sizing.MiB)
+    sample = (Decimal(100), Decimal(256 * sizing.MiB))
+    need = sizing.needed([sample] * 31, "kserve", "knative")  # 30 attendees' samples and the stack's
+    assert need == (60 + 220 + 31 * 125, 1_596_000_000 + 928 * sizing.MiB + 31 * 320 * sizing.MiB)
     assert sizing.smallest_fit("gcp", need).name == "e2-standard-8"
     assert sizing.smallest_fit("aws", need).name == "t3.2xlarge"
-    assert sizing.smallest_fit("gcp", sizing.needed(1, "kserve", "knative", Decimal(100), Decimal(256 * sizing.MiB))).name == "e2-standard-2"
-    assert sizing.smallest_fit("gcp", sizing.needed(1000, "kserve", "knative", Decimal(100), Decimal(256 * sizing.MiB))) is None
+    assert sizing.smallest_fit("gcp", sizing.needed([sample] * 2, "kserve", "knative")).name == "e2-standard-2"
+    assert sizing.smallest_fit("gcp", sizing.needed([sample] * 1000, "kserve", "knative")) is None
+    seldon = sizing.needed([sample], "seldon", "knative")
+    assert seldon == (60 + 155 + 150, 1_596_000_000 + 544 * sizing.MiB + 320 * sizing.MiB)  # the executor beside it
