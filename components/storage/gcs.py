@@ -121,17 +121,7 @@ class GcsStore(pulumi.ComponentResource):
                 display_name=f"servebox predictor: reads {args.bucket}",
                 opts=child,
             )
-            # Exactly the predictors' Kubernetes ServiceAccounts may act as it; no key is ever made.
-            for namespace, service_account in reader.service_accounts:
-                self._ready.append(
-                    gcp.serviceaccount.IAMMember(
-                        f"{name}-workload-identity-{service_account}",
-                        service_account_id=account.name,
-                        role=WORKLOAD_IDENTITY_ROLE,
-                        member=reader.identity.member(namespace, service_account),
-                        opts=child,
-                    )
-                )
+            self._ready += _workload_identity_users(name, account, reader.identity, reader.service_accounts, child)
             reader_email: pulumi.Input[str] = account.email
             self.service_account_annotations = account.email.apply(lambda email: {SERVICE_ACCOUNT_ANNOTATION: email})
             self.predictor_egress = (*self.predictor_egress, network_policy.to_address(GKE_METADATA_SERVER, 988))
@@ -168,16 +158,8 @@ class GcsStore(pulumi.ComponentResource):
             display_name=f"servebox attendee {prefix}: reads its prefix",
             opts=child,
         )
-        ready: list[pulumi.Resource] = [
-            gcp.serviceaccount.IAMMember(
-                f"{name}-workload-identity-{service_account}",
-                service_account_id=account.name,
-                role=WORKLOAD_IDENTITY_ROLE,
-                member=reader.identity.member(reader_namespace, service_account),
-                opts=child,
-            )
-            for service_account in service_accounts
-        ]
+        accounts = tuple((reader_namespace, service_account) for service_account in service_accounts)
+        ready = _workload_identity_users(name, account, reader.identity, accounts, child)
         member = pulumi.Output.concat("serviceAccount:", account.email)
         ready.append(gcp.storage.BucketIAMMember(
             f"{name}-reader",
@@ -210,3 +192,24 @@ class GcsStore(pulumi.ComponentResource):
         )
         directory = key.rsplit("/", 1)[0]
         return StoredObject(stored, pulumi.Output.concat("gs://", self.bucket, "/", directory))
+
+
+def _workload_identity_users(
+    name: str,
+    account: gcp.serviceaccount.Account,
+    identity: GkeWorkloadIdentity,
+    service_accounts: tuple[tuple[str, str], ...],
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """Exactly these Kubernetes ServiceAccounts ((namespace, name) each) may act as `account`; no
+    key is ever made."""
+    return [
+        gcp.serviceaccount.IAMMember(
+            f"{name}-workload-identity-{service_account}",
+            service_account_id=account.name,
+            role=WORKLOAD_IDENTITY_ROLE,
+            member=identity.member(namespace, service_account),
+            opts=opts,
+        )
+        for namespace, service_account in service_accounts
+    ]
