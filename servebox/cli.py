@@ -3,7 +3,7 @@
     servebox up [STACK] | down [STACK] | status [STACK] | outputs [STACK]     the workstation
     servebox predict [STACK] | smoke [STACK] | preflight [STACK]              the model and the machine
     servebox ephemeral [--stack NAME] [--set K=V ...] [--timeout S] ...       a CI job's stack
-    servebox workshop up --roster attendees.csv [--parallel N] | status | down
+    servebox workshop up --roster attendees.csv [--parallel N] [--shared] | status | down
     servebox reap [--dry-run] [--now ISO-8601]                                expired stacks
     servebox status STACK [--metrics] | logs STACK MODEL | dashboard STACK      day two: the models
     servebox serve PATH [--canary N] | unserve | promote | rollback NAME        your own models
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     eph.add_argument("--smoke-timeout", type=_positive(float, "seconds"), default=300.0,
                      help="seconds the smoke test waits for the endpoint to serve (default 300)")
 
-    ws = sub.add_parser("workshop", help="one stack per attendee: up, status, down")
+    ws = sub.add_parser("workshop", help="a workshop: one stack per attendee, or --shared one stack with a namespace each: up, status, down")
     ws_sub = ws.add_subparsers(dest="workshop_command", required=True, metavar="ACTION")
     ws_up = ws_sub.add_parser("up", help="create every attendee's stack, write roster.csv and roster.html")
     ws_up.add_argument("--roster", type=Path, required=True, help="CSV with an 'attendee' column (optional: name, email)")
