@@ -32,8 +32,9 @@ class ModelReport:
 
     state: ModelState
     curl: str = ""
-    latency: Latency | str = "not read"
-    """The model's figures, or why there are none."""
+    latency: Mapping[str, Latency] | str = "not read"
+    """The model's figures (per revision while a canary splits its traffic: `<model>@<revision>`),
+    or why there are none."""
     container: str = ""
     """Whose log lines are shown: the storage initializer's when the download failed."""
     log_lines: tuple[str, ...] = ()
@@ -54,13 +55,16 @@ def gather(kubeconfig: str, namespace: str, serving: str, outputs: Mapping[str, 
     reports = []
     for state in states:
         own = pods.get(state.name) or []
-        latency: Latency | str
+        latency: Mapping[str, Latency] | str
         if serving == "seldon":
             latency = "not available: servebox reads KServe's model server metrics only"
         elif not state.ready:
             latency = "not ready"
         else:
-            latency = model_status.predict_latency(kubeconfig, namespace, own, state.name)
+            latency = {
+                label: model_status.predict_latency(kubeconfig, namespace, pods_of, state.name)
+                for label, pods_of in model_status.pods_by_revision(state, own).items()
+            }
         container = model_status.default_container(own, serving, state.name) if own else ""
         lines = model_status.logs(kubeconfig, namespace, own, container, since_seconds=None, tail=LOG_LINES) if own else []
         reports.append(ModelReport(
@@ -147,9 +151,19 @@ def _model_section(model: ModelReport) -> str:
 </section>"""
 
 
-def _latency(latency: Latency | str) -> str:
+def _latency(latency: Mapping[str, Latency] | str) -> str:
     if isinstance(latency, str):
         return f'<p class="latency">{_e(latency)}</p>'
+    if len(latency) == 1:
+        return _one_latency(next(iter(latency.values())))
+    # A canary: each version's own figures and chart, under its revision's name.
+    return "".join(
+        f'<div class="revision-latency" data-revision="{_e(label.split("@", 1)[-1])}"><h4>{_e(label)}</h4>{_one_latency(figures)}</div>'
+        for label, figures in latency.items()
+    )
+
+
+def _one_latency(latency: Latency) -> str:
     figures = " · ".join(
         f"{name} {value} ms" for name, value in (("p50", latency.p50_ms), ("p95", latency.p95_ms), ("p99", latency.p99_ms))
         if value is not None

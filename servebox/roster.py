@@ -122,14 +122,19 @@ def render_html(rows: Sequence[dict[str, str]], *, event: str, teardown: str, pl
                       f"<td><code>{html.escape(row.get('kubeconfig') or '')}</code></td>"]
         body.append(f"<tr data-attendee=\"{html.escape(row.get('attendee') or '')}\">{''.join(cells)}</tr>")
     extra = "<th>namespace</th><th>your kubeconfig (a file the organiser hands you)</th>" if shared else ""
+    what = "the shared stack" if shared else "every stack"
+    intro = (f"The organiser removes {what} after the workshop ({html.escape(teardown)}); from its expiry time on, "
+             f"{'it' if shared else 'a stack'} may be removed at any moment (servebox reap).")
+    if shared:
+        intro += (" Your kubeconfig file reaches your namespace only (<code>kubectl --kubeconfig FILE get "
+                  "inferenceservices</code>, <code>kubectl logs</code>); its token ends with the workshop.")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>servebox workshop {html.escape(event)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>servebox workshop {html.escape(event)}</h1>
 <p>Your model answers at your endpoint: paste your ready request into a terminal to get a prediction.
-The organiser removes every stack after the workshop ({html.escape(teardown)}); from its expiry time on,
-a stack may be removed at any moment (servebox reap).</p>
+{intro}</p>
 <table>
 <thead><tr><th>attendee</th><th>name</th><th>endpoint</th><th>ready request</th><th>status</th><th>expires at (UTC)</th>{extra}</tr></thead>
 <tbody>

@@ -1,7 +1,7 @@
 """`servebox dashboard STACK`: the model page, built from the stand-in Kubernetes API of
 tests/cli/test_model_status.py (a ready canary whose pods' /metrics are KServe's real sklearn
 server's, through the pod proxy, and a model whose download failed), opened in headless Chromium
-(Debian's): every model's state and fix, request, traffic, latency chart and log lines are in the
+(Debian's): every model's state and fix, request, traffic, each version's latency chart and log lines are in the
 DOM the browser built; a screenshot is kept in test-artifacts/dashboard.png. `--serve` is read
 anew at every load. What this cannot prove: a real cluster's answers (see that module)."""
 
@@ -32,21 +32,30 @@ class _Page(HTMLParser):
         found = dict(attrs)
         if tag == "section" and found.get("data-model"):
             self._model = str(found["data-model"])
-            self.models[self._model] = {"ready": found.get("data-ready"), "text": "", "bars": [], "traffic": []}
+            self.models[self._model] = {"ready": found.get("data-ready"), "text": "", "bars": [], "traffic": [], "revisions": [], "latency": []}
         if tag == "rect" and self._model and "data-count" in found:
             self.models[self._model]["bars"].append((found["data-le"], float(str(found["data-count"]))))
         if tag == "tr" and self._model and found.get("data-revision"):
             self.models[self._model]["traffic"].append(found["data-revision"])
+        if tag == "div" and self._model and found.get("data-revision"):
+            self.models[self._model]["revisions"].append(found["data-revision"])
+        if tag == "p" and self._model and found.get("class") == "latency":
+            self.models[self._model]["latency"].append("")
+            self._capture = "latency"
         if tag == "tr" and found.get("data-namespace"):
             self.platform.append(str(found["data-namespace"]))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "section":
             self._model = None
+        if tag == "p":
+            self._capture = None
 
     def handle_data(self, data: str) -> None:
         if self._model:
             self.models[self._model]["text"] += data
+            if self._capture == "latency":
+                self.models[self._model]["latency"][-1] += data
 
 
 def _seed(fake, kubeconfig: str) -> None:
@@ -67,11 +76,18 @@ def test_the_page_shows_each_model_its_fix_request_traffic_latency_and_logs_in_a
         mnist_client.predict(endpoint, [sample.inputs()])
     _seed(fake, kubeconfig)
     stand_in.churn_isvc.append(stand_in.CANARY_ISVC)
+    # One pod per version, labelled with its revision as Knative labels them.
+    stand_in.churn_pods.append([
+        {**stand_in.READY_POD, "metadata": {"name": f"{revision}-deployment-x", "labels": {
+            **stand_in.READY_POD["metadata"]["labels"], "serving.knative.dev/revision": revision}}}
+        for revision in ("churn-predictor-00001", "churn-predictor-00002")
+    ])
     try:
         page = tmp_path / "dashboard.html"
         done = fake.servebox("dashboard", "kind", "--out", str(page))
     finally:
         stand_in.churn_isvc.clear()
+        stand_in.churn_pods.clear()
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"servebox dashboard: {page}"
     text = page.read_text()
@@ -90,10 +106,13 @@ def test_the_page_shows_each_model_its_fix_request_traffic_latency_and_logs_in_a
     assert '"x-api-key: $SERVEBOX_API_KEY"' in churn["text"]
     assert churn["traffic"] == ["churn-predictor-00002", "churn-predictor-00001"]
     assert "90%" in churn["text"] and "10%" in churn["text"]
-    # The chart's bars add up to the requests its server counted (at least the 6 sent here).
-    requests = int(churn["text"].split(" requests since")[0].split()[-1])
-    assert requests >= 6 and sum(count for _, count in churn["bars"]) == requests
-    assert "line one of churn-predictor-abc" in churn["text"]
+    # Each version's chart, its bars adding up to the requests its server counted (at least the 6
+    # sent here; both pods are the one real server, so both charts hold its counts).
+    assert churn["revisions"] == ["churn-predictor-00002", "churn-predictor-00001"]  # the traffic's order
+    requests = [int(text.split()[0]) for text in churn["latency"]]
+    assert len(requests) == 2 and requests[0] == requests[1] >= 6
+    assert sum(count for _, count in churn["bars"]) == sum(requests)
+    assert "line one of churn-predictor-00001-deployment-x" in churn["text"]
     assert "Recent log lines (storage-initializer)" in mnist["text"]
     assert parsed.platform == ["cert-manager", "istio-system", "kserve"]
     assert any(path.split("?")[0].endswith("/log") for path in asked)

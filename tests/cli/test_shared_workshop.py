@@ -99,6 +99,7 @@ def test_shared_up_makes_one_stack_and_a_kubeconfig_per_attendee(fake, cluster, 
 
     dom = chrome_run(_chromium(), tmp_path, out / "roster.html", ARTIFACTS / "roster-shared.png", window="1600,600")
     assert "kubeconfigs/ada.yaml" in dom and "ws-bob" in dom and "servebox workshop down --shared --event ws" in dom
+    assert "The organiser removes the shared stack" in dom and "reaches your namespace only" in dom
 
 
 def test_shared_status_reads_each_attendees_models_and_down_removes_the_one_stack(fake, cluster, tmp_path) -> None:
