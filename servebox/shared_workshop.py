@@ -155,10 +155,10 @@ class SharedWorkshop:
         """Each attendee: their namespace and whether their models are ready (one list per kind each)."""
         stack = self._select(event)
         raw = stack.outputs()
-        admin = _value(raw, KUBECONFIG)
+        admin = stacks.output_value(raw, KUBECONFIG) or ""
         found = raw.get(ATTENDEES)
         corners = (found.value if found is not None else None) or {}
-        serving = str(_value(raw, "serving") or "kserve")
+        serving = stacks.output_value(raw, "serving") or "kserve"
         lines = []
         for attendee, corner in corners.items():
             models = model_status.read_models(admin, corner["namespace"], serving)
@@ -178,13 +178,8 @@ class SharedWorkshop:
             raise ServeboxError(f"no shared workshop stack named {event!r}; servebox workshop up --shared --event {event} makes it") from None
 
 
-def _value(raw: Mapping[str, auto.OutputValue], key: str) -> str:
-    value = raw.get(key)
-    return str(value.value) if value is not None and value.value else ""
-
-
 def _secret_output(stack: auto.Stack, key: str) -> str:
-    found = _value(stack.outputs(), key)
+    found = stacks.output_value(stack.outputs(), key)
     if not found:
         raise ServeboxError(f"stack {stack.name} has no {key} output: did its up finish?")
     return found

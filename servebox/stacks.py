@@ -105,6 +105,13 @@ def parse_iso(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def output_value(outputs: Mapping[str, auto.OutputValue], key: str) -> str | None:
+    """One output as text (a secret's real value: for use in memory, never for printing), or None
+    when the stack has no such output or it is empty."""
+    value = outputs.get(key)
+    return str(value.value) if value is not None and value.value else None
+
+
 def visible_outputs(outputs: Mapping[str, auto.OutputValue]) -> dict[str, Any]:
     """Stack outputs with every secret replaced by SECRET_SHOWN_AS: nothing secret is ever printed."""
     return {key: SECRET_SHOWN_AS if out.secret else out.value for key, out in outputs.items()}

@@ -109,17 +109,12 @@ def outputs_and_api_key(pulumi: Pulumi, name: str) -> tuple[dict[str, Any], str 
     """The stack's outputs with secrets withheld, and its model API key (modelAuth apikey) for the
     clients to send, from one read of the outputs; the key is never printed."""
     raw = _select(pulumi, name).outputs()
-    return stacks.visible_outputs(raw), _value(raw, API_KEY)
+    return stacks.visible_outputs(raw), stacks.output_value(raw, API_KEY)
 
 
 def api_key(pulumi: Pulumi, name: str) -> str | None:
     """The stack's model API key (modelAuth apikey), for the clients to send; never printed."""
     return outputs_and_api_key(pulumi, name)[1]
-
-
-def _value(raw: Mapping[str, auto.OutputValue], key: str) -> str | None:
-    value = raw.get(key)
-    return str(value.value) if value is not None and value.value else None
 
 
 def _config_value(stack: auto.Stack, key: str) -> str:
@@ -185,10 +180,10 @@ def _cluster_and_outputs(pulumi: Pulumi, name: str) -> tuple[str, str, str, dict
     """_cluster_of, and the stack's outputs with secrets withheld, from the same one read."""
     stack = _select(pulumi, name)
     raw = stack.outputs()
-    kubeconfig = _value(raw, KUBECONFIG)
+    kubeconfig = stacks.output_value(raw, KUBECONFIG)
     if not kubeconfig:
         raise ServeboxError(f"stack {name} has no kubeconfig output: has `servebox up {name}` finished?")
-    return kubeconfig, _config_value(stack, "modelNamespace"), str(_value(raw, "serving")), stacks.visible_outputs(raw)
+    return kubeconfig, _config_value(stack, "modelNamespace"), str(stacks.output_value(raw, "serving")), stacks.visible_outputs(raw)
 
 
 def model_dashboard(pulumi: Pulumi, name: str, out: Path, serve: bool, port: int) -> Outcome:
