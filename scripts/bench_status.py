@@ -125,8 +125,7 @@ def status_once(kubeconfig: str, metrics: bool) -> str:
     parts = model_status.platform_health(kubeconfig, "kserve")
     text = model_status.render(models, as_json=False) + model_status.render_platform(parts)
     if metrics:
-        latencies = {m.name: model_status.predict_latency(kubeconfig, NAMESPACE, pods[m.name], m.name) if m.ready else "not ready" for m in models}
-        text += model_status.render_latency(latencies)
+        text += model_status.render_latency(model_status.latencies(kubeconfig, NAMESPACE, "kserve", models, pods))
     return text
 
 

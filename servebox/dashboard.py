@@ -55,16 +55,7 @@ def gather(kubeconfig: str, namespace: str, serving: str, outputs: Mapping[str, 
     reports = []
     for state in states:
         own = pods.get(state.name) or []
-        latency: Mapping[str, Latency] | str
-        if serving == "seldon":
-            latency = "not available: servebox reads KServe's model server metrics only"
-        elif not state.ready:
-            latency = "not ready"
-        else:
-            latency = {
-                label: model_status.predict_latency(kubeconfig, namespace, pods_of, state.name)
-                for label, pods_of in model_status.pods_by_revision(state, own).items()
-            }
+        latency = model_status.model_latency(kubeconfig, namespace, serving, state, own)
         container = model_status.default_container(own, serving, state.name) if own else ""
         lines = model_status.logs(kubeconfig, namespace, own, container, since_seconds=None, tail=LOG_LINES) if own else []
         reports.append(ModelReport(

@@ -375,6 +375,32 @@ def pods_by_revision(model: ModelState, pods: Sequence[Mapping[str, Any]]) -> di
     return split
 
 
+def model_latency(
+    kubeconfig: str, namespace: str, serving: str, model: ModelState, pods: Sequence[Mapping[str, Any]]
+) -> dict[str, Latency] | str:
+    """A model's predict latency from its servers' /metrics (the pods already listed), under its
+    name or, while a canary splits its traffic, per revision (pods_by_revision); or why there is none."""
+    if serving == "seldon":
+        return "not available: servebox reads KServe's model server metrics only"
+    if not model.ready:
+        return "not ready"
+    return {
+        label: predict_latency(kubeconfig, namespace, own, model.name)
+        for label, own in pods_by_revision(model, pods).items()
+    }
+
+
+def latencies(
+    kubeconfig: str, namespace: str, serving: str, models: Sequence[ModelState], pods: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, Latency | str]:
+    """Every model's model_latency, as render_latency lists them (a canary's versions apart)."""
+    found: dict[str, Latency | str] = {}
+    for model in models:
+        latency = model_latency(kubeconfig, namespace, serving, model, pods[model.name])
+        found.update({model.name: latency} if isinstance(latency, str) else latency)
+    return found
+
+
 def histogram_buckets(text: str, name: str, model: str) -> dict[float, float]:
     """Cumulative bucket counts (upper bound -> count) of histogram `name` for `model`."""
     from prometheus_client.parser import text_string_to_metric_families

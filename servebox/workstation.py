@@ -152,25 +152,6 @@ def model_logs(
     return Outcome.PASSED
 
 
-def _latencies(
-    kubeconfig: str, namespace: str, serving: str, models: list[Any], pods: Mapping[str, list[dict[str, Any]]]
-) -> dict[str, Any]:
-    """Each ready model's predict latency from its servers' /metrics (the pods already listed), or why there is none."""
-    from servebox import model_status
-
-    if serving == "seldon":
-        return {m.name: "not available: servebox reads KServe's model server metrics only" for m in models}
-    found: dict[str, Any] = {}
-    for m in models:
-        if not m.ready:
-            found[m.name] = "not ready"
-            continue
-        # A canary's versions apart: each revision's pods (Knative labels them with it).
-        for label, own in model_status.pods_by_revision(m, pods[m.name]).items():
-            found[label] = model_status.predict_latency(kubeconfig, namespace, own, m.name)
-    return found
-
-
 def _cluster_of(pulumi: Pulumi, name: str) -> tuple[str, str, str]:
     """(kubeconfig, the models' namespace, serving) of a stack that is up: one read of its outputs."""
     return _cluster_and_outputs(pulumi, name)[:3]
@@ -217,7 +198,7 @@ def model_status(pulumi: Pulumi, name: str, as_json: bool, metrics: bool = False
     try:
         models, pods = model_status.read_cluster(kubeconfig, namespace, serving)
         parts = model_status.platform_health(kubeconfig, serving)
-        latencies = _latencies(kubeconfig, namespace, serving, models, pods) if metrics else {}
+        latencies = model_status.latencies(kubeconfig, namespace, serving, models, pods) if metrics else {}
     except Exception as error:  # the client's connection and API errors: say which, then stop
         raise ServeboxError(f"could not read stack {name}'s cluster: {type(error).__name__}: {error}") from None
     if as_json:  # stdout: for pipes, as `outputs` and `status --json`
