@@ -53,8 +53,12 @@ def create(
 
 def up(stack: auto.Stack, on_event: OnEvent | None, on_output: Callable[[str], None]) -> dict[str, object]:
     """`pulumi up`; the stack's outputs with secrets withheld."""
-    result = stack.up(on_event=on_event, on_output=on_output, on_error=on_output, color="never")
-    return stacks.visible_outputs(result.outputs)
+    return stacks.visible_outputs(up_outputs(stack, on_event, on_output))
+
+
+def up_outputs(stack: auto.Stack, on_event: OnEvent | None, on_output: Callable[[str], None]) -> Mapping[str, auto.OutputValue]:
+    """`pulumi up`; the stack's outputs as the engine gave them, secrets included (for use in memory only)."""
+    return stack.up(on_event=on_event, on_output=on_output, on_error=on_output, color="never").outputs
 
 
 @dataclass

@@ -109,7 +109,8 @@ class SharedWorkshop:
             try:
                 stack = lifecycle.create(self.pulumi, options.event, shared_settings(options.settings, attendees), tags, existing_ok=True)
                 view.update(options.event, phase="up")
-                outputs = lifecycle.up(stack, progress.on_event, lambda _line: None)
+                raw = lifecycle.up_outputs(stack, progress.on_event, lambda _line: None)
+                outputs = stacks.visible_outputs(raw)
                 view.update(options.event, phase="done", result="up")
             except (auto.CommandError, OSError) as failure:
                 error = lifecycle.cli_error(failure, 4)
@@ -117,7 +118,9 @@ class SharedWorkshop:
         corners = outputs.get(ATTENDEES) or {}
         files: dict[str, str] = {}
         if not error:
-            admin = _secret_output(stack, KUBECONFIG)
+            admin = stacks.output_value(raw, KUBECONFIG)
+            if not admin:
+                raise ServeboxError(f"stack {options.event} has no {KUBECONFIG} output: did its up finish?")
             seconds = int(options.ttl_hours * 3600)
             for attendee in attendees:
                 namespace = corners[attendee.attendee]["namespace"]
@@ -176,10 +179,3 @@ class SharedWorkshop:
             return auto.Stack.select(event, self.pulumi.workspace_for(event, refresh=False))
         except auto.StackNotFoundError:
             raise ServeboxError(f"no shared workshop stack named {event!r}; servebox workshop up --shared --event {event} makes it") from None
-
-
-def _secret_output(stack: auto.Stack, key: str) -> str:
-    found = stacks.output_value(stack.outputs(), key)
-    if not found:
-        raise ServeboxError(f"stack {stack.name} has no {key} output: did its up finish?")
-    return found
