@@ -128,11 +128,9 @@ def rolled_back(models: Sequence[dict[str, Any]], name: str) -> list[dict[str, A
 def change_model(
     pulumi: Pulumi, stack_name: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], up: Callable[[], Outcome]
 ) -> Outcome:
-    """A change of one model's entry that may be refused before anything runs (promote, rollback,
-    a canary): checked against the stack's list first, then applied and `up` run."""
-    stack = auto.Stack.select(stack_name, pulumi.workspace_for(stack_name))
-    change(read_models(stack))  # refuses a name without a model, or without a canary, before anything runs
-    return change_models(pulumi, stack_name, change, up)
+    """A change of one model's entry on a stack that exists (unserve, promote, rollback, a canary):
+    `change` refuses a name without a model, or without a canary, before anything is written or run."""
+    return change_models(pulumi, stack_name, change, up, create=False)
 
 
 @dataclass
@@ -226,10 +224,14 @@ def change_models(
     stack_name: str,
     change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     up: Callable[[], Outcome],
+    *,
+    create: bool = True,
 ) -> Outcome:
     """Apply `change` to the stack's models list and run `up`; on a failed up the list is put back,
-    so that a model the program refused (or that failed to serve) does not stay in the config."""
-    stack = auto.Stack.create_or_select(stack_name, pulumi.workspace_for(stack_name))
+    so that a model the program refused (or that failed to serve) does not stay in the config.
+    `change` raising writes nothing; `create` False: the stack must exist already."""
+    workspace = pulumi.workspace_for(stack_name)
+    stack = auto.Stack.create_or_select(stack_name, workspace) if create else auto.Stack.select(stack_name, workspace)
     before = read_models(stack)
     write_models(stack, change(before))
     outcome = up()
